@@ -1,0 +1,350 @@
+"""Source model -> LayerGraph."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import networkx as nx
+
+from llm_transform.errors import LayerError
+from llm_transform.model import CreateCall, EnumDecl, LayerSource, TensorList
+
+from .catalogue import catalogue
+from .conditions import MAX_ATOMS, Assignment, assignments, describe, holds
+from .layer_graph import OP, TENSOR, WEIGHT_ROLES, LayerGraph, add_tensor
+
+PLACEHOLDER_RE = re.compile(r"^IN_(?:PLACE_?)?HOLDER\w*$")
+INTERMEDIATE_PREFIXES = ("INTERMEDIATE_", "INTERMIDATE_", "INTERNAL_")
+
+
+@dataclass
+class EnumInfo:
+    """Tensor enum entries with their values, in enum order, sentinels set aside."""
+
+    entries: list[tuple[str, int, EnumDecl, int]] = field(default_factory=list)  # name, value, enum, idx
+    sentinels: dict[str, int] = field(default_factory=dict)
+    values: dict[str, int] = field(default_factory=dict)
+    problems: list[tuple[str, str, int]] = field(default_factory=list)  # (message, file, offset)
+
+
+def evaluate(expr: str, names: dict[str, int]) -> int | None:
+    """Value of a small integer expression over known names (enum entries, constants)."""
+    expr = expr.strip()
+    if not re.fullmatch(r"[\w\s+\-*()]+", expr):
+        return None
+    expr = re.sub(r"\b(\d+)[uUlL]+\b", r"\1", expr)
+
+    def repl(m: re.Match[str]) -> str:
+        w = m.group(0)
+        if w.isdigit():
+            return w
+        w = w.rsplit("::", 1)[-1]
+        if w in names:
+            return str(names[w])
+        raise KeyError(w)
+
+    try:
+        py = re.sub(r"[A-Za-z_][\w:]*|\d+", repl, expr)
+        return int(eval(py, {"__builtins__": {}}, {}))  # noqa: S307 - digits and + - * ( ) only
+    except Exception:
+        return None
+
+
+def tensor_enums(model: LayerSource) -> list[EnumDecl]:
+    used: set[str] = set()
+    if model.layer:
+        for lst in model.layer.lists:
+            for e in lst.elems:
+                if e.ternary:
+                    used.update(e.ternary[1:])
+                else:
+                    used.add(e.text)
+    out = []
+    for e in model.enums:
+        names = {x.name for x in e.entries}
+        if names & used or (e.name and "Tensor" in e.name and names):
+            out.append(e)
+    return out
+
+
+def read_enums(model: LayerSource) -> EnumInfo:
+    info = EnumInfo()
+    enums = tensor_enums(model)
+    # order enums so that one starting at another's sentinel comes after it
+    values: dict[str, int] = {}
+    pending = list(enums)
+    ordered: list[EnumDecl] = []
+    for _ in range(len(pending) + 1):
+        progress = False
+        for e in list(pending):
+            first = e.entries[0] if e.entries else None
+            if first and first.value and evaluate(first.value, values) is None and re.search(r"[A-Za-z]", first.value):
+                continue
+            pending.remove(e)
+            ordered.append(e)
+            progress = True
+            _enum_values(e, values, info)
+        if not pending or not progress:
+            break
+    for e in pending:  # unresolvable references: still list them
+        ordered.append(e)
+        _enum_values(e, values, info)
+    referenced = set()
+    for c in model.constants:
+        referenced.update(re.findall(r"\w+", c.value))
+    for e in ordered:
+        for ent in e.entries:
+            if ent.value:
+                referenced.update(re.findall(r"\w+", ent.value))
+    for e in ordered:
+        for idx, ent in enumerate(e.entries):
+            is_last = idx == len(e.entries) - 1
+            if ent.name.endswith("_MAX") and (is_last or ent.name in referenced):
+                info.sentinels[ent.name] = values.get(ent.name, -1)
+                continue
+            info.entries.append((ent.name, values.get(ent.name, -1), e, idx))
+    info.values = values
+    return info
+
+
+def _enum_values(e: EnumDecl, values: dict[str, int], info: EnumInfo) -> None:
+    nxt = 0
+    seen: dict[int, str] = {}
+    for ent in e.entries:
+        if ent.value is not None:
+            v = evaluate(ent.value, values)
+            if v is None:
+                info.problems.append((f"cannot evaluate the value of enum entry {ent.name} = {ent.value}",
+                                      e.file, ent.span[0]))
+                v = nxt
+            elif v < nxt and seen:
+                info.problems.append((f"enum entry {ent.name} = {ent.value} goes back to {v}; explicit values "
+                                      "must increase", e.file, ent.span[0]))
+        else:
+            v = nxt
+        if v in seen:
+            info.problems.append((f"enum entries {seen[v]} and {ent.name} have the same value {v}",
+                                  e.file, ent.span[0]))
+        seen[v] = ent.name
+        values[ent.name] = v
+        nxt = v + 1
+
+
+def tensor_kind_by_name(name: str) -> str:
+    if PLACEHOLDER_RE.match(name):
+        return "placeholder"
+    if name.startswith("IN_"):
+        return "input"
+    if name.startswith("OUT_"):
+        return "output"
+    return "intermediate"
+
+
+@dataclass
+class Variant:
+    node: str
+    create: CreateCall | None
+    inputs: list[str]
+    outputs: list[str]
+    in_list: TensorList | None
+    out_list: TensorList | None
+    group: list[Assignment]
+    condition: str = ""
+
+
+def node_variants(model: LayerSource, var: str) -> list[Variant]:
+    """The distinct setups of one node over every assignment of the branch conditions it depends on."""
+    layer = model.layer
+    assert layer is not None
+    ref = next(n for n in layer.nodes if n.var == var)
+    creates = [c for c in layer.creates if c.node == var]
+    lists = [lst for lst in layer.lists if lst.node == var]
+    atoms: list[str] = []
+
+    def note(cond) -> None:
+        for a, _ in cond:
+            if a not in atoms:
+                atoms.append(a)
+
+    note(ref.cond)
+    for c in creates:
+        note(c.cond)
+    for lst in lists:
+        note(lst.cond)
+        for e in lst.elems:
+            if e.ternary and e.ternary[0] not in atoms:
+                atoms.append(e.ternary[0])
+    if len(atoms) > MAX_ATOMS:
+        raise LayerError(model.cpp.path, model.line("cpp", ref.span[0]),
+                         f"node {var} depends on {len(atoms)} branch conditions; too many to model")
+    results: dict[Any, Variant] = {}
+    absent: list[Assignment] = []
+    for asg in assignments(atoms):
+        if not holds(ref.cond, asg):
+            absent.append(asg)
+            continue
+        create = None
+        lists_now: dict[str, TensorList] = {}
+        for c in creates:
+            if holds(c.cond, asg):
+                create = c
+        for lst in lists:
+            if holds(lst.cond, asg):
+                lists_now[lst.which] = lst
+        if create is None and not lists_now:
+            absent.append(asg)
+            continue
+        ins = _elems(lists_now.get("in"), asg)
+        outs = _elems(lists_now.get("out"), asg)
+        key = (id(create), tuple(ins), tuple(outs))
+        if key not in results:
+            results[key] = Variant(var, create, ins, outs, lists_now.get("in"), lists_now.get("out"), [])
+        results[key].group.append(asg)
+    variants = list(results.values())
+    if len(variants) == 1:
+        v = variants[0]
+        v.condition = describe(v.group, absent, atoms) if absent else ""
+    else:
+        for v in variants:
+            others = [a for w in variants if w is not v for a in w.group]
+            v.condition = describe(v.group, others, atoms)
+    return variants
+
+
+def _elems(lst: TensorList | None, asg: Assignment) -> list[str]:
+    if lst is None:
+        return []
+    out = []
+    for e in lst.elems:
+        if e.ternary:
+            c, a, b = e.ternary
+            out.append(a if asg.get(c, False) else b)
+        else:
+            out.append(e.text)
+    return out
+
+
+def build_graph(model: LayerSource) -> LayerGraph:
+    layer = model.layer
+    assert layer is not None
+    cat = catalogue()
+    g = nx.MultiDiGraph()
+    info = read_enums(model)
+    declared: dict[str, int] = {}
+    for name, value, _e, _ in info.entries:
+        if name in declared:
+            continue
+        declared[name] = value
+        add_tensor(g, name, tensor_kind_by_name(name), value)
+    ns_of_cpp = _namespaces_at(model, layer.func.span[0])
+    order = 0
+    written: dict[str, int] = {}
+    lg = LayerGraph(g, name=layer.func.name, path=str(model.cpp.path), source=model)
+    lg.meta["enum_info"] = info
+    lg.meta["variants"] = {}
+    for ref in layer.nodes:
+        variants = node_variants(model, ref.var)
+        lg.meta["variants"][ref.var] = variants
+        for v in variants:
+            op_id = ref.var if len(variants) == 1 else f"{ref.var}[{v.condition}]"
+            if op_id in g:
+                op_id = f"op:{op_id}"
+            create = v.create
+            written_type = None
+            callee = ""
+            param_var = None
+            if create is not None:
+                callee = create.callee
+                if create.is_new:
+                    written_type = create.callee
+                elif create.param is not None:
+                    written_type = create.param.type_text
+                    param_var = create.param.var
+                elif create.param_arg:
+                    m = re.match(r"\s*([\w:]+(?:<[^{(]*>)?)\s*[{(]", create.param_arg)
+                    written_type = m.group(1) if m else None
+                    param_var = create.param_arg.strip()
+            optype = cat.resolve(written_type, ns_of_cpp, callee)
+            role = "plugin" if create is not None and create.is_new else optype.role
+            g.add_node(op_id, kind=OP, name=op_id, node=ref.var, order=order, role=role,
+                       param_type=optype.name or (written_type or ""), param_var=param_var, callee=callee,
+                       condition=v.condition, variant=v)
+            order += 1
+            for slot, t in enumerate(v.inputs):
+                if t not in g:
+                    add_tensor(g, t, "undeclared", float("inf"))
+                # an input read after this op's own earlier write reads the newest version
+                node_t = _latest(g, t)
+                g.add_edge(node_t, op_id, slot=slot, condition=v.condition)
+            for slot, t in enumerate(v.outputs):
+                if t not in g:
+                    add_tensor(g, t, "undeclared", float("inf"))
+                target = t
+                if g.nodes[t]["tensor_kind"] in ("input", "placeholder", "weight") or t in v.inputs or (
+                    t in written and not v.condition
+                ):
+                    # written in place (KV cache) or rewritten: a new version keeps the graph acyclic
+                    k = 2
+                    while f"{t}#{k}" in g:
+                        k += 1
+                    target = f"{t}#{k}"
+                    attrs = {kk: vv for kk, vv in g.nodes[t].items() if kk not in ("name", "role_in")}
+                    g.add_node(target, name=t, version=k, role_in={}, **attrs)
+                written[t] = written.get(t, 0) + 1
+                g.add_edge(op_id, target, slot=slot, condition=v.condition)
+    _mark_weights(lg)
+    return lg
+
+
+def _latest(g: nx.MultiDiGraph, t: str) -> str:
+    k = 2
+    best = t
+    while f"{t}#{k}" in g:
+        best = f"{t}#{k}"
+        k += 1
+    return best
+
+
+def _mark_weights(lg: LayerGraph) -> None:
+    g = lg.graph
+    cat = catalogue()
+    for op in lg.ops():
+        d = g.nodes[op]
+        role = d["role"]
+        if role not in WEIGHT_ROLES:
+            continue
+        optype = cat.lookup(d["param_type"])
+        slots = (optype.get("float_slots") if optype else None) or {}
+        if optype and _is_packed(lg, op) and optype.get("packed_slots"):
+            slots = optype.get("packed_slots")
+        for u, _, e in g.in_edges(op, data=True):
+            nd = g.nodes[u]
+            if e["slot"] >= 1 and nd["tensor_kind"] == "input":
+                nd["tensor_kind"] = "weight"
+            site = slots.get(str(e["slot"]))
+            if site and nd["tensor_kind"] == "weight":
+                nd["role_in"][op] = site
+
+
+def _is_packed(lg: LayerGraph, op: str) -> bool:
+    v = lg.graph.nodes[op]["variant"]
+    if v.create is None or v.create.param is None:
+        return False
+    model = lg.source
+    for a in model.layer.assigns:
+        if a.param is v.create.param and a.path == "isPack":
+            return a.value.strip() == "true"
+    return False
+
+
+def _namespaces_at(model: LayerSource, offset: int) -> list[str]:
+    names: list[str] = []
+    for which, name, span in model.namespaces:
+        if which == "cpp" and span[0] <= offset < span[1]:
+            names.extend(name.split("::"))
+    return names
+
+
+__all__ = ["TENSOR", "build_graph", "node_variants", "read_enums"]

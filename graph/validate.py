@@ -1,0 +1,133 @@
+"""Consistency checks of a layer graph against its source: counts, declarations, dataflow."""
+
+from __future__ import annotations
+
+import itertools
+
+import networkx as nx
+
+from llm_transform.model import LayerSource
+
+from .build import EnumInfo, evaluate
+from .conditions import holds
+from .layer_graph import OP, Finding, LayerGraph
+
+IN_COUNT = ("IN_TENSOR_COUNT",)
+OUT_COUNT = ("OUT_TENSOR_COUNT",)
+MID_COUNT = ("INTERMEDIATE_TENSOR_COUNT", "INTERNAL_TENSOR_COUNT", "INTERMIDATE_TENSOR_COUNT")
+NODE_COUNT = ("NODE_COUNT",)
+
+
+def validate(lg: LayerGraph) -> list[Finding]:
+    model: LayerSource = lg.source
+    info: EnumInfo = lg.meta["enum_info"]
+    out: list[Finding] = []
+
+    def add(sev: str, msg: str, which: str | None = None, offset: int | None = None) -> None:
+        path = str(model.file(which).path) if which else lg.path
+        line = model.line(which, offset) if which is not None and offset is not None else None
+        out.append(Finding(sev, msg, path, line))
+
+    for msg, which, off in info.problems:
+        add("error", msg, which, off)
+    if not info.entries:
+        add("error", "no tensor-id enum found (entries used in inTensorIds/outTensorIds)", "cpp",
+            model.layer.func.span[0])
+        return out
+    names = dict(info.values)
+    for c in model.constants:
+        v = evaluate(c.value, names)
+        if v is not None:
+            names[c.name] = v
+    kinds = {t: lg.tensor_kind(t) for t in lg.tensors()}
+    n_in = sum(1 for t, k in kinds.items() if k in ("input", "weight", "placeholder"))
+    n_out = sum(1 for k in kinds.values() if k == "output")
+    n_mid = sum(1 for k in kinds.values() if k == "intermediate")
+    for group, actual, what in ((IN_COUNT, n_in, "IN_*"), (OUT_COUNT, n_out, "OUT_*"),
+                                (MID_COUNT, n_mid, "intermediate")):
+        for cname in group:
+            c = model.constant(cname)
+            if c is None:
+                continue
+            v = names.get(cname)
+            if v is None:
+                add("warning", f"cannot evaluate {cname} = {c.value}", c.file, c.span[0])
+            elif v != actual:
+                add("error", f"{cname} is {v} but the enum has {actual} {what} entries", c.file, c.span[0])
+    _check_nodes(lg, model, names, add)
+    _check_dataflow(lg, model, add)
+    return out
+
+
+def _check_nodes(lg: LayerGraph, model: LayerSource, names: dict[str, int], add) -> None:
+    layer = model.layer
+    c = next((model.constant(n) for n in NODE_COUNT if model.constant(n)), None)
+    if c is None or names.get(c.name) is None:
+        return
+    declared = names[c.name]
+    conditional = [n for n in layer.nodes if n.cond]
+    unconditional = len(layer.nodes) - len(conditional)
+    resized = [s for s in layer.settings if s.what == "nodes.resize"]
+    uses_const = any(c.name in s.value for s in resized)
+    if not uses_const:
+        return  # resized to something else (an expression, per-branch literals): nothing to compare
+    if not conditional and unconditional != declared:
+        add("error", f"{c.name} is {declared} but the layer declares {unconditional} nodes", c.file, c.span[0])
+    elif conditional and unconditional + len(conditional) > declared and not layer.resize_to_node_id:
+        atoms = sorted({a for n in conditional for a, _ in n.cond})
+        worst = 0
+        for values in itertools.product((True, False), repeat=min(len(atoms), 10)):
+            asg = dict(zip(atoms, values, strict=False))
+            worst = max(worst, unconditional + sum(1 for n in conditional if holds(n.cond, asg)))
+        if worst > declared:
+            add("error", f"{c.name} is {declared} but up to {worst} nodes are declared", c.file, c.span[0])
+
+
+def _check_dataflow(lg: LayerGraph, model: LayerSource, add) -> None:
+    g = lg.graph
+    layer = model.layer
+    list_span = {}
+    for lst in layer.lists:
+        for e in lst.elems:
+            list_span.setdefault(e.text, e.span[0])
+    for t in lg.tensors():
+        kind = lg.tensor_kind(t)
+        consumers = lg.consumers(t)
+        producers = lg.producers(t)
+        if kind == "undeclared":
+            add("error", f"tensor {t} is used but not declared in the tensor enum", "cpp", list_span.get(t))
+        elif kind == "input" and not consumers and not producers:
+            add("warning", f"input {t} is never used by any node", *_entry_where(lg, t))
+        elif kind == "intermediate":
+            if consumers and not producers:
+                add("error", f"intermediate {t} is read but never written", *_entry_where(lg, t))
+            elif not consumers and not producers:
+                add("warning", f"intermediate {t} is declared but never used", *_entry_where(lg, t))
+            elif producers and not consumers:
+                add("warning", f"intermediate {t} is written but never read", *_entry_where(lg, t))
+        elif kind == "output" and not producers:
+            add("error", f"output {t} is never written", *_entry_where(lg, t))
+    # written twice under one assignment of the conditions
+    for t in lg.tensors():
+        prods = [p for p in lg.producers(t)]
+        if len(prods) < 2 or lg.tensor_kind(t) not in ("intermediate", "output"):
+            continue
+        for a, b in itertools.combinations(prods, 2):
+            va, vb = g.nodes[a]["variant"], g.nodes[b]["variant"]
+            if any(x == y for x in va.group for y in vb.group) or (not va.group or not vb.group):
+                if g.nodes[a]["node"] != g.nodes[b]["node"]:
+                    add("error", f"tensor {t} is written by both {a} and {b}", "cpp",
+                        va.out_list.span[0] if va.out_list else None)
+                    break
+    if not nx.is_directed_acyclic_graph(g):
+        cycle = nx.find_cycle(g)
+        ops = [u for u, *_ in cycle if g.nodes[u]["kind"] == OP]
+        add("error", f"the dataflow has a cycle through {', '.join(ops)}", "cpp", None)
+
+
+def _entry_where(lg: LayerGraph, t: str) -> tuple[str | None, int | None]:
+    info: EnumInfo = lg.meta["enum_info"]
+    for name, _v, e, idx in info.entries:
+        if name == t:
+            return e.file, e.entries[idx].span[0]
+    return None, None

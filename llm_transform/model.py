@@ -1,0 +1,277 @@
+"""The source model: what a layer pair declares and wires, each element with its span in its file.
+
+Spans are ``(start, end)`` character offsets into ``SourceFile.text`` of the file named by ``file``
+("cpp" or "h"). The model holds facts, not decisions: the graph builder and the passes interpret it,
+the renderer uses its spans to place edits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .source import SourceFile
+
+Span = tuple[int, int]
+#: A conjunction of branch literals: ((condition text, polarity), ...), outermost first.
+Cond = tuple[tuple[str, bool], ...]
+
+
+@dataclass
+class Include:
+    file: str
+    target: str
+    span: Span
+
+
+@dataclass
+class Guard:
+    file: str
+    name: str
+    ifndef_span: Span
+    define_span: Span
+    endif_span: Span | None
+    name_spans: list[Span]
+
+
+@dataclass
+class EnumEntry:
+    name: str
+    name_span: Span
+    value: str | None  # explicit initialiser text
+    span: Span  # name through the end of the initialiser
+    comma_end: int | None  # offset just past the trailing comma, if any
+
+
+@dataclass
+class EnumDecl:
+    file: str
+    name: str | None
+    name_span: Span | None
+    underlying: str | None
+    entries: list[EnumEntry]
+    open_brace: int
+    close_brace: int
+    span: Span
+
+
+@dataclass
+class Constant:
+    file: str
+    name: str
+    type_text: str
+    value: str
+    value_span: Span
+    span: Span
+
+
+@dataclass
+class StructField:
+    name: str
+    type_text: str
+    default: str | None
+    span: Span
+
+
+@dataclass
+class StructDecl:
+    file: str
+    name: str
+    name_span: Span
+    fields: list[StructField]
+    open_brace: int
+    close_brace: int
+    span: Span
+    bases: str = ""
+
+
+@dataclass
+class FunctionDef:
+    file: str
+    name: str  # as written, possibly qualified (Binder::ParseParam)
+    name_span: Span
+    is_static: bool
+    params_text: str
+    return_text: str
+    body: Span | None  # braces, inclusive; None for a declaration
+    span: Span
+
+    @property
+    def short_name(self) -> str:
+        return self.name.rsplit("::", 1)[-1]
+
+    @property
+    def owner(self) -> str | None:
+        return self.name.rsplit("::", 1)[0] if "::" in self.name else None
+
+
+@dataclass
+class MacroCall:
+    file: str
+    name: str
+    args: str
+    span: Span
+
+
+@dataclass
+class JsonRead:
+    """One parameter read from JSON: ``paramJson.at("k").get_to(param.f)`` or ``param.f = paramJson["k"]...``."""
+
+    function: str
+    key: str
+    field: str
+    style: str  # "get_to" | "bracket"
+    span: Span  # the statement
+    guarded: bool  # inside ``if (paramJson.contains(...))``
+    indent: str = ""
+
+
+@dataclass
+class Identifier:
+    """An identifier token occurrence; renaming edits these."""
+
+    file: str
+    text: str
+    span: Span
+
+
+# ---------------------------------------------------------------------------------------------------
+# The layer-building function body
+
+
+@dataclass
+class NodeRef:
+    var: str
+    index: int
+    span: Span
+    cond: Cond
+
+
+@dataclass
+class ParamDecl:
+    var: str
+    type_text: str
+    type_span: Span
+    init: str | None  # brace or expression initialiser text, braces included
+    init_span: Span | None
+    span: Span  # the statement, without the trailing newline
+    cond: Cond
+    scope: tuple[int, ...]  # block path, to resolve shadowing across branches
+    line_indent: str = ""
+
+
+@dataclass
+class FieldAssign:
+    param: ParamDecl
+    path: str  # "normParam.epsilon"
+    value: str
+    span: Span
+    cond: Cond
+
+
+@dataclass
+class ListElem:
+    text: str
+    span: Span
+    #: for ``c ? A : B``: (c, A, B)
+    ternary: tuple[str, str, str] | None = None
+
+
+@dataclass
+class TensorList:
+    node: str
+    which: str  # "in" | "out"
+    elems: list[ListElem]
+    span: Span  # the whole statement
+    brace: Span  # "{" .. "}" inclusive
+    cond: Cond
+
+
+@dataclass
+class CreateCall:
+    node: str
+    param_arg: str | None
+    param: ParamDecl | None
+    callee: str
+    callee_span: Span
+    span: Span
+    cond: Cond
+    is_new: bool = False  # ``node.operation = new X(...)``
+
+
+@dataclass
+class GraphSetting:
+    """``opGraph.nodes.resize(X)``, ``opGraph.inTensorNum = X``..."""
+
+    what: str
+    value: str
+    span: Span
+    cond: Cond
+
+
+@dataclass
+class LayerFunction:
+    func: FunctionDef
+    struct_name: str | None
+    graph_var: str
+    nodes: list[NodeRef] = field(default_factory=list)
+    params: list[ParamDecl] = field(default_factory=list)
+    assigns: list[FieldAssign] = field(default_factory=list)
+    lists: list[TensorList] = field(default_factory=list)
+    creates: list[CreateCall] = field(default_factory=list)
+    settings: list[GraphSetting] = field(default_factory=list)
+    resize_to_node_id: bool = False
+
+
+@dataclass
+class Binder:
+    name: str
+    decl: StructDecl
+    methods: list[FunctionDef]
+
+
+@dataclass
+class LayerSource:
+    """Everything read from one layer pair."""
+
+    cpp: SourceFile
+    h: SourceFile | None
+    includes: list[Include] = field(default_factory=list)
+    guards: list[Guard] = field(default_factory=list)
+    namespaces: list[tuple[str, str, Span]] = field(default_factory=list)  # (file, name, span)
+    enums: list[EnumDecl] = field(default_factory=list)
+    constants: list[Constant] = field(default_factory=list)
+    structs: list[StructDecl] = field(default_factory=list)
+    functions: list[FunctionDef] = field(default_factory=list)
+    macros: list[MacroCall] = field(default_factory=list)
+    json_reads: list[JsonRead] = field(default_factory=list)
+    layer: LayerFunction | None = None
+    binder: Binder | None = None
+    identifiers: list[Identifier] = field(default_factory=list)
+
+    def file(self, which: str) -> SourceFile:
+        if which == "cpp":
+            return self.cpp
+        assert self.h is not None
+        return self.h
+
+    def line(self, which: str, offset: int) -> int:
+        return self.file(which).line_of(offset)
+
+    def where(self, which: str, offset: int) -> str:
+        return self.file(which).where(offset)
+
+    @property
+    def param_struct(self) -> StructDecl | None:
+        if self.layer is None or self.layer.struct_name is None:
+            return None
+        short = self.layer.struct_name.rsplit("::", 1)[-1]
+        for s in self.structs:
+            if s.name == short:
+                return s
+        return None
+
+    def constant(self, name: str) -> Constant | None:
+        for c in self.constants:
+            if c.name == name:
+                return c
+        return None
