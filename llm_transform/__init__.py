@@ -1,0 +1,38 @@
+"""llm-transform: rewrite float ATB layers into W8A8 and sparse-W8A8 layers through their dataflow graph.
+
+The names below are imported on first use so that the command line stays quick to start.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+__all__ = ["LayerError", "LayerGraph", "TransformResult", "load_layer", "transform_file"]
+
+if TYPE_CHECKING:  # pragma: no cover
+    from graph.layer_graph import LayerGraph
+
+    from .api import load_layer
+    from .errors import LayerError
+    from .pipeline import TransformResult, transform_file
+
+
+def __getattr__(name: str) -> Any:
+    if name == "LayerError":
+        from .errors import LayerError
+
+        return LayerError
+    if name == "load_layer":
+        from .api import load_layer
+
+        return load_layer
+    if name == "LayerGraph":
+        from graph.layer_graph import LayerGraph
+
+        return LayerGraph
+    if name in ("transform_file", "TransformResult"):
+        from . import pipeline
+
+        return getattr(pipeline, name)
+    raise AttributeError(name)

@@ -8,12 +8,19 @@ from graph.build import build_graph
 from graph.layer_graph import LayerGraph
 from graph.validate import validate
 
-from .reader import read_pair
+from .clang_check import syntax_check
+from .reader import include_dirs_from_env, read_pair
 
 
-def load_layer(path: str | Path) -> LayerGraph:
-    """Read a layer ``.cpp`` (and its same-named header) into a validated ``LayerGraph``."""
-    model = read_pair(Path(path))
+def load_layer(path: str | Path, *, include_dirs: list[str] | None = None, clang: bool = True) -> LayerGraph:
+    """Read a layer ``.cpp`` (and its same-named header) into a validated ``LayerGraph``.
+
+    Raises ``LayerError`` for anything that cannot be modelled.
+    """
+    cpp = Path(path)
+    model = read_pair(cpp)
+    if clang:
+        syntax_check(cpp, include_dirs_from_env(include_dirs))
     lg = build_graph(model)
     lg.findings = validate(lg)
     return lg

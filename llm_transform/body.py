@@ -279,10 +279,7 @@ class BodyReader:
             if toks[k].text == "=":
                 init = v.text(k + 1, semi)
                 init_span = (toks[k + 1].start, toks[semi - 1].end)
-            elif toks[k].text == "{" and v.match[k] == semi - 1:
-                init = v.text(k, semi)
-                init_span = (toks[k].start, toks[semi - 1].end)
-            elif toks[k].text == "(" and v.match[k] == semi - 1:
+            elif (toks[k].text == "{" and v.match[k] == semi - 1) or (toks[k].text == "(" and v.match[k] == semi - 1):
                 init = v.text(k, semi)
                 init_span = (toks[k].start, toks[semi - 1].end)
             else:

@@ -339,7 +339,7 @@ class DeclReader:
                         "static" in words, v.text(paren + 1, close_paren), v.squash(i, first),
                         body, (v.toks[i].start, span_end))
         )
-        if body_open is not None and name.rsplit("::", 1)[-1] in ("from_json",) or (
+        if (body_open is not None and name.rsplit("::", 1)[-1] in ("from_json",)) or (
             body_open is not None and name.rsplit("::", 1)[-1].startswith("Create") and "json" in
             v.text(paren + 1, close_paren)
         ):

@@ -1,0 +1,387 @@
+"""Quantization and sparsification as rewrites of a LayerGraph.
+
+A pass reads the float graph and returns a new graph in which added tensors are new tensor nodes
+(``added=True``, with the enum entry they follow in ``anchor``), rewired ops have new input/output
+edges, and every op whose param must change carries a ``plan`` (type, callee, fields to set) — plus a
+change log. Passes never look at text: the renderer turns the difference into edits.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from .catalogue import OpType, catalogue
+from .layer_graph import OP, LayerGraph, add_tensor
+
+_WEIGHT_SUFFIX = re.compile(r"_?(WEIGHTS?|WEIGTH|WIGHT|WEIGHT_ID)$")
+STANDARD_LABELS = {"norm->linear": "qkv", "norm->mlp": "selfLn", "parallel_linear": "dense", "mlp_down": "ffnOut",
+                   "mlp_up": "mlpIn", "norm->parallel_linear": "normOut"}
+
+
+@dataclass
+class Options:
+    sparse: bool = False
+    qkv_style: str = "linear"  # "linear" (LinearParam + linearType) | "linear-quant" (LinearQuantParam)
+    upgrade_v1: bool = True
+    telechat: bool = True
+    scale_names: dict[str, str] = field(default_factory=dict)  # point label or op name -> field base name
+
+
+@dataclass
+class Plan:
+    """What an op's param becomes."""
+
+    type: str | None = None  # new param type (None: unchanged)
+    init: str | None = None  # new brace initialiser for a type change
+    callee: str | None = None
+    fields: list[tuple[str, str]] = field(default_factory=list)
+    only_if_false: list[str] = field(default_factory=list)  # fields set only where the float sets false
+    renames: dict[str, str] = field(default_factory=dict)  # float field path -> new path (V1 upgrade)
+    keep_fields: list[str] | None = None  # on a type change: float assignments kept (None: all)
+    include: str | None = None
+    old_include: str | None = None
+
+    def key(self) -> tuple:
+        return (self.type, self.init, self.callee, tuple(self.fields), tuple(self.only_if_false),
+                tuple(sorted(self.renames.items())), tuple(self.keep_fields or ()))
+
+
+@dataclass
+class ScaleField:
+    point: str  # the op whose input is quantized
+    label: str
+    scale: str
+    offset: str
+
+
+@dataclass
+class ChangeLog:
+    changes: list[dict[str, Any]] = field(default_factory=list)
+    skipped: list[dict[str, str]] = field(default_factory=list)
+    followups: list[str] = field(default_factory=list)
+    scale_fields: list[ScaleField] = field(default_factory=list)
+
+    def change(self, op: str, **kw: Any) -> None:
+        self.changes.append({"node": op, **kw})
+
+    def skip(self, op: str, reason: str) -> None:
+        self.skipped.append({"node": op, "reason": reason})
+
+
+def _copy_graph(lg: LayerGraph) -> LayerGraph:
+    new = lg.copy()
+    g = new.graph
+    for n, d in g.nodes(data=True):
+        for k, v in list(d.items()):
+            if isinstance(v, dict | list) and k != "variant":
+                d[k] = copy.deepcopy(v)
+    return new
+
+
+def _contract(optype: OpType, opts: Options) -> tuple[str | None, dict[str, Any] | None, OpType]:
+    """(skip reason, quant entry, effective type) for a linear-like op."""
+    cat = catalogue()
+    if optype.get("quantized") or optype.get("quant_aware"):
+        return f"{optype.name} is already a quant type", None, optype
+    upgrade = optype.get("upgrade")
+    if upgrade:
+        if not opts.upgrade_v1:
+            return f"V1 type {optype.name} kept float (--no-upgrade)", None, optype
+        target = cat.lookup(upgrade["type"])
+        assert target is not None
+        return None, target.get("quant"), target
+    quant = optype.get("quant")
+    if opts.qkv_style == "linear-quant" and optype.get("quant_linear_quant"):
+        quant = optype.get("quant_linear_quant")
+    if quant is None:
+        return f"no quantization precedent for {optype.name or 'this op'} (ATB_LAYERS.md §3.5)", None, optype
+    if quant.get("opt_in") == "telechat" and not opts.telechat:
+        return f"model-local type {optype.name} kept float (enable with --telechat)", None, optype
+    return None, quant, optype
+
+
+def quantize(lg: LayerGraph, opts: Options) -> tuple[LayerGraph, ChangeLog]:
+    cat = catalogue()
+    new = _copy_graph(lg)
+    g = new.graph
+    log = ChangeLog()
+    placeholder = _placeholder(lg)
+    # -- 1. linear-like sites and their contracts
+    sites: dict[str, tuple[dict[str, Any], OpType, OpType]] = {}
+    for op in lg.ops_with_role("linear", "parallel_linear", "mlp"):
+        optype = cat.lookup(lg.param_type(op)) or OpType(lg.param_type(op), lg.role(op), {})
+        reason, quant, eff = _contract(optype, opts)
+        if reason:
+            log.skip(op, reason)
+            continue
+        if not lg.site_tensors(op):
+            log.skip(op, "its weight slots are not filled; nothing to quantize")
+            continue
+        sites[op] = (quant, optype, eff)
+    # -- 2. norms: quantized when every consumer of the output takes int8 (RmsNorm), or at least one
+    #       does (LayerNorm, which keeps a float output for the others)
+    quant_norm_out: dict[str, str] = {}  # consumer op -> int8 tensor it reads
+    norm_points: list[tuple[str, dict[str, Any], str]] = []
+    for op in lg.ops_with_role("norm"):
+        optype = cat.lookup(lg.param_type(op))
+        quant = optype.get("quant") if optype else None
+        outs = lg.outputs_of(op)
+        if quant is None or not outs:
+            continue
+        out = outs[0]
+        consumers = lg.consumers(out)
+        takers = [c for c in consumers if c in sites and lg.inputs_of(c)[:1] == [out]]
+        if not takers:
+            continue
+        if not quant.get("extra_output") and len(takers) != len(consumers):
+            others = ", ".join(c for c in consumers if c not in takers)
+            log.skip(op, f"output {out} also feeds {others}, which needs float input; norm left float")
+            continue
+        norm_points.append((op, quant, out))
+        for c in takers:
+            quant_norm_out[c] = out
+    # plain linears (int8-input contracts) must be fed by a quant norm
+    for op in list(sites):
+        quant, _, _ = sites[op]
+        if quant.get("needs_int8_input") and op not in quant_norm_out:
+            log.skip(op, "plain linear not fed by a quantized norm; no precedent adds a quantize step, left float")
+            del sites[op]
+    # a norm whose takers all got dropped is not a quant point after all
+    norm_points = [(op, q, out) for op, q, out in norm_points
+                   if any(c in sites for c in lg.consumers(out) if quant_norm_out.get(c) == out)]
+    for c in list(quant_norm_out):
+        if c not in sites:
+            del quant_norm_out[c]
+    # -- 3. scale fields: one pair per activation-quant point
+    labels: list[tuple[str, str]] = []
+    for op, _, out in norm_points:
+        roles = {lg.role(c) for c in lg.consumers(out) if c in sites}
+        labels.append((op, STANDARD_LABELS["norm->mlp" if "mlp" in roles else
+                                            "norm->linear" if "linear" in roles else "norm->parallel_linear"]))
+    for op in sites:
+        if op in quant_norm_out:
+            if lg.role(op) == "mlp":
+                labels.append((op + "#down", STANDARD_LABELS["mlp_down"]))
+            continue
+        if lg.role(op) == "parallel_linear":
+            labels.append((op, STANDARD_LABELS["parallel_linear"]))
+        elif lg.role(op) == "mlp":
+            labels.append((op, STANDARD_LABELS["mlp_up"]))
+            labels.append((op + "#down", STANDARD_LABELS["mlp_down"]))
+    fields_by_point = _scale_fields(lg, labels, opts, log)
+    # -- 4. tensors: deqscale / bias / index per site, beta per RmsNorm, int8 output per LayerNorm
+    in_names = set(lg.tensors())
+    beta_name = None
+
+    def fresh(name: str) -> str:
+        base = name
+        k = 2
+        while name in in_names:
+            name = f"{base}_{k}"
+            k += 1
+        in_names.add(name)
+        return name
+
+    def add_in(name: str, anchor: str, rank: int, qrole: str) -> str:
+        name = fresh(name)
+        base = g.nodes[anchor]["index"] if anchor in g else 0
+        add_tensor(g, name, "weight", base + rank / 100.0, added=True, anchor=anchor, quant_role=qrole)
+        return name
+
+    for op, quant, out in norm_points:
+        fields = _fill(quant["fields"], fields_by_point[op])
+        plan = Plan(fields=fields)
+        ins = lg.inputs_of(op)
+        outs = lg.outputs_of(op)
+        new_ins, new_outs = list(ins), list(outs)
+        added: list[str] = []
+        if quant.get("extra_output"):
+            q = fresh(f"{out}_QUANT")
+            add_tensor(g, q, "intermediate", g.nodes[out]["index"] + 0.5, added=True, anchor=out, quant_role="int8_out")
+            new_outs = [*outs, q]
+            added.append(q)
+            for c in lg.consumers(out):
+                if quant_norm_out.get(c) == out:
+                    quant_norm_out[c] = q
+        elif len(ins) < 3:
+            if beta_name is None:
+                anchor = placeholder if placeholder and placeholder in g else _last_input(lg)
+                beta_name = fresh("IN_BETA")
+                base = g.nodes[anchor]["index"]
+                before = anchor == placeholder
+                add_tensor(g, beta_name, "weight", base - 0.5 if before else base + 0.5, added=True,
+                           anchor=anchor, before=before, quant_role="beta")
+                added.append(beta_name)
+            new_ins = [*ins[:2], beta_name]
+        _rewire(g, op, new_ins, new_outs)
+        g.nodes[op].update(changed=True, plan=plan)
+        log.change(op, old_inputs=ins, new_inputs=new_ins, old_outputs=outs, new_outputs=new_outs,
+                   fields=[f"{p} = {v}" for p, v in fields], added=added)
+    for op, (quant, optype, eff) in sites.items():
+        contract = quant
+        if opts.sparse:
+            sparse = eff.get("sparse")
+            if sparse is None:
+                log.skip(op, f"no sparse precedent for {eff.name}; quantized without sparsity")
+            else:
+                contract = {**quant, **sparse, "fields": [*quant.get("fields", []), *sparse.get("fields", [])]}
+                if "type" in sparse:
+                    contract["fields"] = list(sparse.get("fields", []))
+        ins = lg.inputs_of(op)
+        site_t = lg.site_tensors(op)
+        by_slot = {v: k for k, v in site_t.items()}  # "w_up" -> tensor
+        x_in = quant_norm_out.get(op, ins[0])
+        fill: dict[str, str] = {"x": x_in}
+        added: list[str] = []
+        suffixes = sorted({s[2:] for s in by_slot if s.startswith("w_")}, key=["", "up", "gate", "down"].index)
+        for s in suffixes:
+            w = by_slot[f"w_{s}"]
+            fill[f"w_{s}"] = w
+            stem = _WEIGHT_SUFFIX.sub("", w)
+            if f"b_{s}" in by_slot:
+                bias = by_slot[f"b_{s}"]
+                fill[f"b_{s}"] = bias
+                anchor, rank = bias, 1
+            else:
+                fill[f"b_{s}"] = add_in(f"{stem}_BIAS", w, 2, "bias")
+                added.append(fill[f"b_{s}"])
+                anchor, rank = w, 1
+            fill[f"d_{s}"] = add_in(f"{stem}_DEQSCALE", anchor, rank, "deqscale")
+            added.append(fill[f"d_{s}"])
+            if any(sl == f"i_{s}" for sl in contract["slots"]):
+                fill[f"i_{s}"] = add_in(f"{stem}_INDEX", anchor if anchor != w else w, 3, "index")
+                added.append(fill[f"i_{s}"])
+        holder = placeholder or _ensure_placeholder(lg, g, fresh)
+        new_ins = [fill.get(sl, holder) for sl in contract["slots"]]
+        if placeholder is None and holder not in added:
+            added.append(holder)
+        points = fields_by_point.get(op, {})
+        down = fields_by_point.get(op + "#down", {})
+        values = {**points, **{f"down_{k}": v for k, v in down.items()}}
+        fields = list(contract.get("fields", []))
+        if lg.role(op) == "mlp" and op not in quant_norm_out and quant.get("self_quant_fields"):
+            fields = _merge(fields, quant["self_quant_fields"])
+        if lg.role(op) == "parallel_linear" and op in quant_norm_out:
+            fields = [(p, "false" if p == "quantParam.isQuantOp" else v) for p, v in fields
+                      if not p.startswith(("quantParam.inputScale", "quantParam.inputOffset"))]
+        if lg.role(op) == "mlp" and "w_gate" not in by_slot:
+            fields = [(p, v) for p, v in fields if not p.startswith("quantGateParam")]
+        plan = Plan(fields=_fill(fields, values), type=contract.get("type"), init=contract.get("init"),
+                    keep_fields=contract.get("keep_fields"))
+        only = quant.get("only_change_fields") or []
+        plan.only_if_false = [p for p, _ in plan.fields if p in only]
+        if eff is not optype:  # V1 upgrade
+            up = optype.get("upgrade")
+            plan.type, plan.callee, plan.renames = eff.name, up["callee"], dict(up.get("field_renames", {}))
+            plan.include, plan.old_include = up.get("include"), up.get("old_include")
+            log.followups.append(f"{op}: {optype.name} upgraded to {eff.name}; check the comm fields moved to "
+                                 "commParam / commDownParam")
+        if _is_packed(lg, op):
+            plan.fields = [(p, v) for p, v in plan.fields if p not in ("isPack", "quantGateParam.quantType",
+                                                                      "quantGateParam.isQuantOp")]
+            log.followups.append(f"{op}: packed gate-up MLP kept packed; the model must supply the packed "
+                                 "gate-up weight's deqscale and bias in the up slots")
+        _rewire(g, op, new_ins, lg.outputs_of(op))
+        g.nodes[op].update(changed=True, plan=plan)
+        if plan.type:
+            g.nodes[op]["param_type"] = plan.type
+        log.change(op, old_inputs=ins, new_inputs=new_ins, fields=[f"{p} = {v}" for p, v in plan.fields],
+                   type=plan.type, added=added)
+    new.meta["scale_fields"] = log.scale_fields
+    new.meta["mode"] = "sparse" if opts.sparse else "quant"
+    return new, log
+
+
+def _merge(base: list, extra: list) -> list:
+    out = [list(x) for x in base]
+    for p, v in extra:
+        for item in out:
+            if item[0] == p:
+                item[1] = v
+                break
+        else:
+            out.append([p, v])
+    return [tuple(x) for x in out]
+
+
+def _fill(fields: list, values: dict[str, str]) -> list[tuple[str, str]]:
+    out = []
+    for p, v in fields:
+        try:
+            out.append((p, v.format(**values)))
+        except KeyError:
+            continue  # a scale the point does not have (e.g. no down point): field not set
+    return out
+
+
+def _scale_fields(lg: LayerGraph, labels: list[tuple[str, str]], opts: Options, log: ChangeLog) -> dict:
+    model = lg.source
+    existing = {f.name for f in model.param_struct.fields} if model is not None and model.param_struct else set()
+    counts: dict[str, int] = {}
+    for _, label in labels:
+        counts[label] = counts.get(label, 0) + 1
+    out: dict[str, dict[str, str]] = {}
+    used = set(existing)
+    for point, label in labels:
+        op = point.split("#")[0]
+        base = opts.scale_names.get(point) or opts.scale_names.get(op if "#" not in point else point)
+        base = base or opts.scale_names.get(label) if counts[label] == 1 else base
+        if not base:
+            base = label if counts[label] == 1 else re.sub(r"Node$", "", op) + ("Down" if "#down" in point else "")
+        scale, offset = f"{base}InputScale", f"{base}InputOffset"
+        k = 2
+        while scale in used or offset in used:
+            scale, offset = f"{base}{k}InputScale", f"{base}{k}InputOffset"
+            k += 1
+        used.update((scale, offset))
+        out[point] = {"scale": scale, "offset": offset}
+        log.scale_fields.append(ScaleField(point, label, scale, offset))
+    return out
+
+
+def _rewire(g, op: str, inputs: list[str], outputs: list[str]) -> None:
+    cond = g.nodes[op].get("condition", "")
+    for u, v, k in list(g.in_edges(op, keys=True)):
+        g.remove_edge(u, v, k)
+    for u, v, k in list(g.out_edges(op, keys=True)):
+        g.remove_edge(u, v, k)
+    for slot, t in enumerate(inputs):
+        g.add_edge(t, op, slot=slot, condition=cond)
+    for slot, t in enumerate(outputs):
+        g.add_edge(op, t, slot=slot, condition=cond)
+
+
+def _placeholder(lg: LayerGraph) -> str | None:
+    used = [t for t in lg.tensors() if lg.tensor_kind(t) == "placeholder" and lg.consumers(t)]
+    if used:
+        return used[0]
+    declared = lg.tensors_of_kind("placeholder")
+    return declared[0] if declared else None
+
+
+def _last_input(lg: LayerGraph) -> str:
+    ins = [t for t in lg.tensors() if lg.tensor_kind(t) in ("input", "weight", "placeholder")]
+    return ins[-1]
+
+
+def _ensure_placeholder(lg: LayerGraph, g, fresh) -> str:
+    if "IN_HOLDER" in g:
+        return "IN_HOLDER"
+    anchor = _last_input(lg)
+    name = fresh("IN_HOLDER")
+    add_tensor(g, name, "placeholder", g.nodes[anchor]["index"] + 0.9, added=True, anchor=anchor,
+               quant_role="holder")
+    return name
+
+
+def _is_packed(lg: LayerGraph, op: str) -> bool:
+    from .build import _is_packed as packed
+
+    return lg.role(op) == "mlp" and packed(lg, op)
+
+
+def op_nodes(lg: LayerGraph) -> list[str]:
+    return [n for n, d in lg.graph.nodes(data=True) if d["kind"] == OP]

@@ -1,0 +1,96 @@
+"""Is a float layer pair a rewrite candidate? ATB_LAYERS.md §4, first matching rule wins."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import LayerError
+from .lexer import PREPROC
+from .source import SourceFile
+
+
+@dataclass(frozen=True)
+class Rule:
+    kind: str
+    pattern: re.Pattern[str] | None
+    reason: str
+
+
+# (class, code pattern, what to tell the user) in §4 order; the name rules are checked separately.
+_RULES = [
+    Rule("template", re.compile(r"FusionAttentionParam\s*<|MlpParam\s*<|\bpackQuantType\b|\blinearQuantType\b"),
+         "layer is quant-aware through its templates; quantize by setting packQuantType/linearQuantType "
+         "from the model, not by rewriting"),
+    Rule("sparse_branches", re.compile(r"\bLinearSparseParam\b|\bisSparse\s*=\s*true\b"),
+         "already supports W8A8 and sparse W8A8 (quantModel / sparseModel branches); nothing to do"),
+    Rule("plugin_ops", re.compile(r"\bW8A16\w*|\bW8A8\w*Operation\b|\bnew\s+[\w:]*Operation\s*\("),
+         "uses weight-only/plugin quant ops; not a float layer"),
+    Rule("quant_branches", re.compile(r"\bparam\s*\.\s*(quantModel|quantmodel|isQuant\w*)\b|\bisQuant\s*=\s*param\b"
+                                      r"|\bQUANT_INT8\b|\bLinearQuantParam\b|\bisQuantOp\b"),
+         "layer already contains a quant branch (enable it with param.<flag>); nothing to rewrite"),
+]
+
+
+def check_name(cpp: Path) -> None:
+    stem = cpp.stem.lower()
+    if "w8a8" in stem:
+        raise LayerError(cpp, None, "already a W8A8 layer (name contains w8a8); nothing to do", kind="w8a8")
+    if "quant" in stem:
+        raise LayerError(cpp, None, "already a quantized layer (name contains quant); give the float layer",
+                         kind="quant_named")
+
+
+def check_content(src: SourceFile, h: SourceFile | None) -> None:
+    for rule in _RULES:
+        for f in (src, h):
+            if f is None:
+                continue
+            hit = _search(f, rule.pattern)
+            if hit is not None:
+                raise LayerError(f.path, f.line_of(hit), _with_flag(rule, f, hit), kind=rule.kind)
+
+
+def _with_flag(rule: Rule, f: SourceFile, offset: int) -> str:
+    if rule.kind != "quant_branches":
+        return rule.reason
+    m = re.search(r"param\s*\.\s*(\w*[qQ]uant\w*)", f.text[max(0, offset - 200): offset + 200])
+    return rule.reason.replace("param.<flag>", f"param.{m.group(1)}") if m else rule.reason
+
+
+def check_operation(cpp: Path, has_binder: bool) -> None:
+    stem = cpp.stem
+    if stem.endswith("_operation") or stem.startswith("llamalayer_"):
+        raise LayerError(cpp, None, "this is an operation (a sub-graph), not a decoder layer; rewrite the "
+                         "layer that uses it", kind="operation")
+
+
+def check_embedding(cpp: Path, roles: set[str]) -> None:
+    if "embedding" in cpp.stem.lower() and not roles & {"linear", "parallel_linear", "mlp"}:
+        raise LayerError(cpp, None, "embedding layer with no linear op; no linear layer to quantize",
+                         kind="embedding")
+
+
+def _search(f: SourceFile, pattern: re.Pattern[str] | None) -> int | None:
+    """First match in code (comments and directives excluded); the offset in the file."""
+    if pattern is None:
+        return None
+    parts: list[str] = []
+    offsets: list[int] = []
+    for t in f.tokens:
+        if t.kind == PREPROC:
+            continue
+        parts.append(t.text)
+        offsets.append(t.start)
+    joined = " ".join(parts)
+    m = pattern.search(joined)
+    if m is None:
+        return None
+    # map back: count separators before the match
+    pos = 0
+    for i, p in enumerate(parts):
+        if pos + len(p) > m.start():
+            return offsets[i]
+        pos += len(p) + 1
+    return offsets[-1] if offsets else None

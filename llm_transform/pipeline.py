@@ -1,0 +1,162 @@
+"""source -> source model -> graph -> passes -> edits -> files, for one layer pair."""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from graph.build import build_graph
+from graph.layer_graph import LayerGraph
+from graph.passes import ChangeLog, Options, quantize
+from graph.validate import validate
+from render.backproject import Renderer
+
+from . import classify
+from .clang_check import syntax_check
+from .errors import LayerError
+from .reader import include_dirs_from_env, read_pair
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class TransformResult:
+    source_cpp: Path
+    source_h: Path | None
+    target_cpp: Path
+    target_h: Path | None
+    cpp_text: bytes
+    h_text: bytes | None
+    before: LayerGraph
+    after: LayerGraph
+    changes: ChangeLog
+    tier: str
+    renames: dict[str, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    written: bool = False
+    unchanged: bool = False
+
+    def report(self) -> dict[str, Any]:
+        g = self.after
+        inputs = [{"name": t, "role": g.graph.nodes[t].get("quant_role") or g.tensor_kind(t),
+                   "added": bool(g.graph.nodes[t].get("added"))}
+                  for t in g.tensors() if g.tensor_kind(t) in ("input", "weight", "placeholder")]
+        return {
+            "file": str(self.source_cpp), "status": "transformed", "tier": self.tier,
+            "targets": [str(p) for p in (self.target_cpp, self.target_h) if p],
+            "changes": self.changes.changes, "skipped": self.changes.skipped,
+            "inputs": inputs,
+            "scale_fields": [{"point": f.point, "label": f.label, "fields": [f.scale, f.offset],
+                              "json_keys": [f.scale, f.offset]} for f in self.changes.scale_fields],
+            "renames": self.renames, "followups": [*self.changes.followups, *self.notes],
+        }
+
+
+def _tier(before: LayerGraph) -> str:
+    types = {before.param_type(o) for o in before.ops()}
+    if any("telechat::" in t for t in types):
+        return "C"
+    if types & {"atb_speed::common::ParallelParam", "atb_speed::common::MlpGateParam", "atb_speed::llama::MlpGateParam"}:
+        return "B"
+    lin = {before.param_type(o) for o in before.ops_with_role("linear", "parallel_linear", "mlp")}
+    if lin <= {"atb::infer::LinearParam", "atb_speed::common::ParallelParamV2", "atb_speed::common::MlpGateParamV2"}:
+        return "A"
+    return "D"
+
+
+def transform_file(cpp_path: str | Path, *, sparse: bool = False, write: bool = True,
+                   output_dir: str | Path | None = None, force: bool = False,
+                   options: Options | None = None, keep_names: bool = False,
+                   include_dirs: list[str] | None = None) -> TransformResult:
+    """Rewrite one float layer pair. Raises LayerError for refusals; writes nothing unless every check
+    passes."""
+    cpp = Path(cpp_path)
+    classify.check_name(cpp)
+    model = read_pair(cpp)
+    classify.check_content(model.cpp, model.h)
+    classify.check_operation(cpp, model.binder is not None)
+    syntax_check(cpp, include_dirs_from_env(include_dirs))
+    before = build_graph(model)
+    before.findings = validate(before)
+    classify.check_embedding(cpp, {before.role(o) for o in before.ops()})
+    errors = before.errors()
+    if errors:
+        f = errors[0]
+        raise LayerError(f.path, f.line, f"the float layer is inconsistent ({f.message}); fix it first "
+                         "(see `llm-transform check`)")
+    opts = options or Options()
+    opts.sparse = sparse
+    after, changes = quantize(before, opts)
+    if not after.changed_ops():
+        raise LayerError(cpp, None, "no site to quantize: "
+                         + "; ".join(f"{s['node']}: {s['reason']}" for s in changes.skipped[:3]))
+    prefix = "sparse_quant" if sparse else "quant"
+    rendered = Renderer(model, before, after, changes, prefix=prefix, keep_names=keep_names).run()
+    out_dir = Path(output_dir) if output_dir else cpp.parent
+    target_cpp = out_dir / f"{prefix}_{cpp.name}"
+    target_h = out_dir / f"{prefix}_{model.h.path.name}" if model.h else None
+    cpp_bytes = model.cpp.encode(rendered.cpp)
+    h_bytes = model.h.encode(rendered.h) if model.h and rendered.h is not None else None
+    self_check(target_cpp, target_h, cpp_bytes, h_bytes, after)
+    result = TransformResult(cpp, model.h.path if model.h else None, target_cpp, target_h, cpp_bytes, h_bytes,
+                             before, after, changes, _tier(before), rendered.renames, rendered.notes)
+    if write:
+        write_pair(result, force=force)
+    return result
+
+
+def self_check(target_cpp: Path, target_h: Path | None, cpp: bytes, h: bytes | None, expected: LayerGraph) -> None:
+    """Read the generated pair back and require the graph the pass produced, with clean validation."""
+    try:
+        model = read_pair(target_cpp, target_h, cpp_text=cpp, h_text=h)
+        got = build_graph(model)
+    except LayerError as exc:
+        raise LayerError(target_cpp, exc.line, f"self-check failed, nothing written: the generated file does "
+                         f"not read back ({exc.reason}); please report this layer") from None
+    findings = [f for f in validate(got) if f.severity == "error"]
+    if findings:
+        raise LayerError(target_cpp, findings[0].line, f"self-check failed, nothing written: {findings[0].message}")
+    want = [(t, ins, outs) for _, t, ins, outs in expected.signature()]
+    have = [(t, ins, outs) for _, t, ins, outs in got.signature()]
+    if want != have:
+        for i, (a, b) in enumerate(zip(want, have, strict=False)):
+            if a != b:
+                op = expected.ops()[i]
+                raise LayerError(target_cpp, None, f"self-check failed, nothing written: node {op} reads back "
+                                 f"as {b[0]} {list(b[1])} instead of {a[0]} {list(a[1])}")
+        raise LayerError(target_cpp, None, "self-check failed, nothing written: node count differs")
+
+
+def write_pair(result: TransformResult, *, force: bool) -> None:
+    pairs = [(result.target_cpp, result.cpp_text)]
+    if result.target_h is not None and result.h_text is not None:
+        pairs.append((result.target_h, result.h_text))
+    same = all(p.is_file() and p.read_bytes() == data for p, data in pairs)
+    if same:
+        result.unchanged = True
+        return
+    for p, data in pairs:
+        if p.exists() and p.read_bytes() != data and not force:
+            raise LayerError(p, None, "target exists and differs from what would be written (edited by "
+                             "hand?); use --force to overwrite")
+    temps: list[tuple[str, Path]] = []
+    try:
+        for p, data in pairs:
+            p.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+            temps.append((tmp, p))
+        for tmp, p in temps:
+            os.replace(tmp, p)
+        result.written = True
+    except OSError as exc:
+        for tmp, _ in temps:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+        raise LayerError(pairs[0][0].parent, None, f"cannot write the targets ({exc.strerror}); check the "
+                         "folder's permissions or use -o") from None

@@ -1,0 +1,497 @@
+"""Back-projection: turn the difference between the float graph and the rewritten graph into text edits
+on the original pair. Decisions were made by the passes; this module only finds where each goes."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from graph.layer_graph import LayerGraph
+from graph.passes import ChangeLog, Plan
+from llm_transform.errors import LayerError
+from llm_transform.lexer import IDENT
+from llm_transform.model import CreateCall, LayerSource, ParamDecl, TensorList
+
+from .edits import Edit, EditConflict, apply_edits
+
+IN_KINDS = ("input", "weight", "placeholder")
+
+
+@dataclass
+class Rendered:
+    cpp: str
+    h: str | None
+    renames: dict[str, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+class Renderer:
+    def __init__(self, model: LayerSource, old: LayerGraph, new: LayerGraph, log: ChangeLog, *,
+                 prefix: str, keep_names: bool = False):
+        self.m = model
+        self.old = old
+        self.new = new
+        self.log = log
+        self.prefix = prefix  # "quant" | "sparse_quant"
+        self.keep_names = keep_names
+        self.edits: dict[str, list[Edit]] = {"cpp": [], "h": []}
+        self.notes: list[str] = []
+        self.renames: dict[str, str] = {}
+
+    # -- helpers ----------------------------------------------------------------------------------
+    def edit(self, which: str, offset: int, length: int, text: str, why: str = "") -> None:
+        self.edits[which].append(Edit(offset, length, text, why))
+
+    def nl(self, which: str) -> str:
+        return self.m.file(which).newline
+
+    def line_end(self, which: str, offset: int) -> int:
+        text = self.m.file(which).text
+        i = text.find("\n", offset)
+        return len(text) if i == -1 else i
+
+    def run(self) -> Rendered:
+        self.enum()
+        self.counts()
+        self.lists()
+        self.params()
+        self.struct_and_json()
+        if not self.keep_names:
+            self.rename()
+        try:
+            cpp = apply_edits(self.m.cpp.text, self.edits["cpp"])
+            h = apply_edits(self.m.h.text, self.edits["h"]) if self.m.h else None
+        except EditConflict as exc:
+            raise LayerError(self.m.cpp.path, None, f"internal: {exc}; please report this file") from None
+        return Rendered(cpp, h, self.renames, self.notes)
+
+    # -- enum -------------------------------------------------------------------------------------
+    def enum(self) -> None:
+        g = self.new.graph
+        info = self.old.meta["enum_info"]
+        where = {name: (e, idx) for name, _v, e, idx in info.entries}
+        groups: dict[tuple[str, bool], list[tuple[float, str]]] = defaultdict(list)
+        for t in self.new.added_tensors():
+            d = g.nodes[t]
+            groups[(d["anchor"], bool(d.get("before")))].append((d["index"], t))
+        for (anchor, before), items in groups.items():
+            names = [t for _, t in sorted(items)]
+            e, idx = where[anchor]
+            ent = e.entries[idx]
+            src = self.m.file(e.file)
+            text = src.text
+            indent = src.indent_at(ent.span[0])
+            nl = src.newline
+            if before:
+                start = src.line_start(ent.span[0])
+                if text[start: ent.span[0]].strip():  # shares its line: insert inline
+                    self.edit(e.file, ent.span[0], 0, "".join(f"{n}, " for n in names), "enum")
+                else:
+                    self.edit(e.file, start, 0, "".join(f"{indent}{n},{nl}" for n in names), "enum")
+                continue
+            nxt = e.entries[idx + 1] if idx + 1 < len(e.entries) else None
+            if ent.comma_end is None:
+                self.edit(e.file, ent.span[1], 0, ",", "enum comma")
+                after = ent.span[1]
+            else:
+                after = ent.comma_end
+            if nxt is not None and src.line_of(nxt.span[0]) == src.line_of(ent.span[0]):
+                self.edit(e.file, after, 0, "".join(f" {n}," for n in names), "enum")
+            else:
+                end = self.line_end(e.file, after)
+                if end > 0 and text[end - 1] == "\r":
+                    end -= 1
+                if nxt is None and ent.comma_end is None:
+                    # last entry without a comma: new entries go after it, the last one without a comma
+                    self.edit(e.file, end, 0, "".join(f"{nl}{indent}{n}," for n in names[:-1])
+                              + f"{nl}{indent}{names[-1]}", "enum")
+                else:
+                    self.edit(e.file, end, 0, "".join(f"{nl}{indent}{n}," for n in names), "enum")
+            # explicit literal values after the insertion point would now be wrong
+            for later in e.entries[idx + 1:]:
+                if later.value and re.fullmatch(r"\s*\d+\s*", later.value):
+                    raise LayerError(src.path, src.line_of(later.span[0]),
+                                     f"enum entry {later.name} has an explicit value after the inputs; "
+                                     "remove the explicit values so new inputs can be inserted")
+
+    # -- counts -----------------------------------------------------------------------------------
+    def counts(self) -> None:
+        new_kinds = {t: self.new.tensor_kind(t) for t in self.new.tensors()}
+        n_in = sum(1 for k in new_kinds.values() if k in IN_KINDS)
+        n_mid = sum(1 for k in new_kinds.values() if k == "intermediate")
+        for cname, value in (("IN_TENSOR_COUNT", n_in), ("INTERMEDIATE_TENSOR_COUNT", n_mid),
+                             ("INTERNAL_TENSOR_COUNT", n_mid), ("INTERMIDATE_TENSOR_COUNT", n_mid)):
+            c = self.m.constant(cname)
+            if c is None:
+                continue
+            m = re.fullmatch(r"(\d+)([uUlL]*)", c.value.strip())
+            if not m:
+                continue  # an expression over sentinels: stays, the self-check verifies it
+            if int(m.group(1)) != value:
+                self.edit(c.file, c.value_span[0], c.value_span[1] - c.value_span[0], f"{value}{m.group(2)}",
+                          cname)
+
+    # -- tensor lists -----------------------------------------------------------------------------
+    def lists(self) -> None:
+        done: dict[int, list[str]] = {}
+        for op in self.new.changed_ops():
+            v = self.old.graph.nodes[op]["variant"]
+            for which_list, old_names, new_names in (
+                (v.in_list, self.old.inputs_of(op), self.new.inputs_of(op)),
+                (v.out_list, self.old.outputs_of(op), self.new.outputs_of(op)),
+            ):
+                if which_list is None or old_names == new_names:
+                    continue
+                if id(which_list) in done:
+                    if done[id(which_list)] != new_names:
+                        raise LayerError(self.m.cpp.path, self.m.line("cpp", which_list.span[0]),
+                                         f"{op}: one tensor list serves branches that need different rewiring")
+                    continue
+                done[id(which_list)] = new_names
+                self._rewrite_list(which_list, new_names)
+
+    def _rewrite_list(self, lst: TensorList, new: list[str]) -> None:
+        elems = lst.elems
+        for i, e in enumerate(elems[: len(new)]):
+            if e.ternary:
+                if new[i] not in e.ternary[1:]:
+                    raise LayerError(self.m.cpp.path, self.m.line("cpp", e.span[0]),
+                                     f"{lst.node}: slot {i} is a conditional tensor id that the rewrite must change")
+                continue
+            if e.text != new[i]:
+                self.edit("cpp", e.span[0], e.span[1] - e.span[0], new[i], "list slot")
+        if len(new) > len(elems):
+            tail = ", ".join(new[len(elems):])
+            self.edit("cpp", elems[-1].span[1], 0, ", " + tail, "list append")
+        elif len(new) < len(elems):
+            raise LayerError(self.m.cpp.path, self.m.line("cpp", lst.span[0]),
+                             f"{lst.node}: the rewrite would drop inputs; not supported")
+
+    # -- params -----------------------------------------------------------------------------------
+    def params(self) -> None:
+        layer = self.m.layer
+        by_decl: dict[int, list[tuple[str, CreateCall]]] = defaultdict(list)
+        decls: dict[int, ParamDecl] = {}
+        for op in self.old.ops():
+            create = self.old.graph.nodes[op]["variant"].create
+            if create is not None and create.param is not None:
+                by_decl[id(create.param)].append((op, create))
+                decls[id(create.param)] = create.param
+        for key, users in by_decl.items():
+            decl = decls[key]
+            plans = [self.new.graph.nodes[op].get("plan") for op, _ in users]
+            if all(p is None for p in plans):
+                continue
+            keys = {p.key() if p else None for p in plans}
+            same_shape = None not in keys and len({(p.type, tuple(f for f, _ in p.fields)) for p in plans}) == 1
+            if len(keys) == 1:
+                self._apply_in_place(decl, plans[0], users)
+            elif same_shape:
+                # the first user takes the change in place; the others copy it and set their own values
+                self._apply_in_place(decl, plans[0], users[:1])
+                self._fresh_params(decl, users[1:], plans[1:], copy_from=decl.var)
+            else:
+                self._fresh_params(decl, [u for u, p in zip(users, plans, strict=True) if p],
+                                   [p for p in plans if p], copy_from=None)
+        del layer
+
+    def _assigns(self, decl: ParamDecl):
+        return [a for a in self.m.layer.assigns if a.param is decl]
+
+    def _apply_in_place(self, decl: ParamDecl, plan: Plan, users) -> None:
+        assigns = self._assigns(decl)
+        first_create = min((c for _, c in users), key=lambda c: c.span[0])
+        set_fields = list(plan.fields)
+        if plan.type:
+            self._retype(decl, plan, assigns)
+            if plan.init is not None:
+                set_fields = list(plan.fields)
+        brace = self._brace_fields(decl)
+        lines = []
+        for path, value in set_fields:
+            existing = [a for a in assigns if a.path == path and not a.cond and a.span[0] < first_create.span[0]]
+            if path in plan.only_if_false:
+                explicit_false = any(a.value.strip() == "false" for a in existing)
+                if path in brace and brace[path][0].strip() == "false":
+                    s = brace[path][1]
+                    self.edit("cpp", s[0], s[1] - s[0], value, f"brace {path}")
+                elif explicit_false:
+                    a = existing[-1]
+                    self._replace_value(a, value)
+                continue
+            if existing and plan.type is None:
+                self._replace_value(existing[-1], value)
+            elif path in brace and plan.type is None:
+                s = brace[path][1]
+                if self.m.cpp.text[s[0]:s[1]].strip() != value:
+                    self.edit("cpp", s[0], s[1] - s[0], value, f"brace {path}")
+            else:
+                lines.append(f"{decl.var}.{path} = {value};")
+        self._insert_before(first_create, lines)
+        if plan.callee:
+            for _, c in users:
+                self.edit("cpp", c.callee_span[0], c.callee_span[1] - c.callee_span[0], plan.callee, "callee")
+        if plan.include:
+            self._include(plan.include, plan.old_include)
+
+    def _replace_value(self, a, value: str) -> None:
+        text = self.m.cpp.text
+        eq = text.index("=", a.span[0])
+        semi = text.rindex(";", a.span[0], a.span[1])
+        self.edit("cpp", eq + 1, semi - eq - 1, f" {value}", f"value {a.path}")
+
+    def _retype(self, decl: ParamDecl, plan: Plan, assigns) -> None:
+        self.edit("cpp", decl.type_span[0], decl.type_span[1] - decl.type_span[0], plan.type, "param type")
+        if plan.init is not None:
+            if decl.init_span is not None:
+                self.edit("cpp", decl.init_span[0], decl.init_span[1] - decl.init_span[0], plan.init, "init")
+            else:
+                end = decl.span[1] - 1  # before ';'
+                self.edit("cpp", end, 0, f" = {plan.init}", "init")
+        elif decl.init_span is not None and decl.init and decl.init.strip().startswith("{"):
+            # a positional initialiser of the old type does not fit the new one
+            self.edit("cpp", decl.init_span[0] - 0, decl.init_span[1] - decl.init_span[0], "{}", "init")
+        for a in assigns:
+            if plan.renames and a.path.split(".")[0] in plan.renames:
+                head, _, rest = a.path.partition(".")
+                new_path = plan.renames[head] + (f".{rest}" if rest else "")
+                start = self.m.cpp.text.index(a.path.split(".")[0], a.span[0] + len(decl.var))
+                self.edit("cpp", start, len(head), plan.renames[head], "rename field")
+                del new_path
+            elif plan.keep_fields is not None and a.path not in plan.keep_fields:
+                self._delete_statement(a.span)
+
+    def _delete_statement(self, span) -> None:
+        src = self.m.cpp
+        start = src.line_start(span[0])
+        end = self.line_end("cpp", span[1])
+        if src.text[start:span[0]].strip() == "" and src.text[span[1]:end].strip() == "":
+            self.edit("cpp", start, end + 1 - start, "", "delete")
+        else:
+            self.edit("cpp", span[0], span[1] - span[0], "", "delete")
+
+    def _brace_fields(self, decl: ParamDecl) -> dict[str, tuple[str, tuple[int, int]]]:
+        if not decl.init or not decl.init.strip().startswith("{") or decl.init_span is None:
+            return {}
+        names = None
+        from graph.catalogue import catalogue
+
+        t = catalogue().lookup(decl.type_text)
+        if t is not None:
+            names = t.get("brace_fields")
+        if not names:
+            return {}
+        text = self.m.cpp.text
+        start = text.index("{", decl.init_span[0]) + 1
+        end = text.rindex("}", decl.init_span[0], decl.init_span[1])
+        out = {}
+        pos = start
+        for i, part in enumerate(text[start:end].split(",")):
+            lead = len(part) - len(part.lstrip())
+            s = (pos + lead, pos + len(part.rstrip()))
+            if i < len(names):
+                out[names[i]] = (part, s)
+            pos += len(part) + 1
+        return out
+
+    def _fresh_params(self, decl: ParamDecl, users, plans: list[Plan], copy_from: str | None) -> None:
+        taken = {p.var for p in self.m.layer.params}
+        groups: dict[tuple, list] = {}
+        for (op, create), plan in zip(users, plans, strict=True):
+            groups.setdefault(plan.key(), []).append((op, create, plan))
+        for items in groups.values():
+            op, create, plan = items[0]
+            node = self.old.graph.nodes[op]["node"]
+            base = re.sub(r"Node$", "", node) + "Param"
+            name = base
+            k = 2
+            while name in taken:
+                name = f"{base}{k}"
+                k += 1
+            taken.add(name)
+            typ = plan.type or decl.type_text
+            lines = []
+            if copy_from and plan.type is None:
+                lines.append(f"{typ} {name} = {copy_from};")
+            else:
+                lines.append(f"{typ} {name}{' = ' + plan.init if plan.init else ''};" if plan.init
+                             else f"{typ} {name};")
+                if plan.init is None:
+                    for a in self._assigns(decl):
+                        head = a.path.split(".")[0]
+                        if plan.keep_fields is not None and a.path not in plan.keep_fields:
+                            continue
+                        path = plan.renames.get(head, head) + a.path[len(head):]
+                        lines.append(f"{name}.{path} = {a.value.strip()};")
+            for path, value in plan.fields:
+                lines.append(f"{name}.{path} = {value};")
+            self._insert_before(create, lines)
+            for _, c, _ in items:
+                arg = c.param_arg or ""
+                text = self.m.cpp.text
+                pos = text.index(arg, c.callee_span[1]) if arg else -1
+                if pos != -1:
+                    self.edit("cpp", pos, len(arg), name, "param arg")
+                if plan.callee:
+                    self.edit("cpp", c.callee_span[0], c.callee_span[1] - c.callee_span[0], plan.callee, "callee")
+            if plan.include:
+                self._include(plan.include, plan.old_include)
+
+    def _insert_before(self, create: CreateCall, lines: list[str]) -> None:
+        if not lines:
+            return
+        src = self.m.cpp
+        start = src.line_start(create.span[0])
+        indent = src.indent_at(create.span[0])
+        if src.text[start:create.span[0]].strip():
+            # the call shares its line with other code: put the lines before the statement itself
+            self.edit("cpp", create.span[0], 0, " ".join(lines) + " ", "fields")
+            return
+        nl = src.newline
+        self.edit("cpp", start, 0, "".join(f"{indent}{ln}{nl}" for ln in lines), "fields")
+
+    _included: set[str] = set()
+
+    def _include(self, include: str, old: str | None) -> None:
+        if include in self._done_includes:
+            return
+        self._done_includes.add(include)
+        if any(i.target.endswith(include) for i in self.m.includes):
+            return
+        olds = [i for i in self.m.includes if old and i.target.endswith(old)]
+        cpp_inc = [i for i in self.m.includes if i.file == "cpp"]
+        anchor = olds[0] if olds else (cpp_inc[-1] if cpp_inc else None)
+        if anchor is None:
+            return
+        nl = self.nl(anchor.file)
+        self.edit(anchor.file, anchor.span[1], 0, f'{nl}#include "{include}"', "include")
+
+    @property
+    def _done_includes(self) -> set[str]:
+        if not hasattr(self, "_inc_set"):
+            self._inc_set: set[str] = set()
+        return self._inc_set
+
+    # -- param struct and JSON --------------------------------------------------------------------
+    def struct_and_json(self) -> None:
+        fields = self.new.meta.get("scale_fields", [])
+        st = self.m.param_struct
+        if not fields or st is None:
+            return
+        src = self.m.file(st.file)
+        nl = src.newline
+        if st.fields:
+            last = st.fields[-1]
+            indent = src.indent_at(last.span[0])
+            at = self.line_end(st.file, last.span[1])
+            if at > 0 and src.text[at - 1] == "\r":
+                at -= 1
+            text = "".join(f"{nl}{indent}float {f.scale} = 1;{nl}{indent}int {f.offset} = 0;" for f in fields)
+            self.edit(st.file, at, 0, text, "struct fields")
+        else:
+            indent = src.indent_at(st.span[0]) + "    "
+            text = "".join(f"{indent}float {f.scale} = 1;{nl}{indent}int {f.offset} = 0;{nl}" for f in fields)
+            self.edit(st.file, src.line_start(st.close_brace), 0, text, "struct fields")
+        reads = self.m.json_reads
+        by_func: dict[str, list] = defaultdict(list)
+        for r in reads:
+            by_func[r.function].append(r)
+        for func, rs in by_func.items():
+            fdef = next((f for f in self.m.functions if f.name == func and f.body), None)
+            if fdef is None:
+                continue
+            fsrc = self.m.file(fdef.file)
+            style = "get_to" if any(r.style == "get_to" for r in rs) else "bracket"
+            unguarded = [r for r in rs if not r.guarded and r.style == style]
+            if unguarded:
+                last = unguarded[-1]
+                indent = last.indent
+                at = last.span[1]
+            else:
+                close = fdef.body[1] - 1
+                at = fsrc.line_start(close)
+                indent = fsrc.indent_at(rs[0].span[0]).split("    ")[0] + "    "
+                at = at - len(fsrc.newline) if at >= len(fsrc.newline) else at
+            obj = "paramJson"
+            target = "param"
+            mm = re.search(r"(\w+)\s*\.at\(|(\w+)\s*\[", fsrc.text[rs[0].span[0]:rs[0].span[1]])
+            if mm:
+                obj = mm.group(1) or mm.group(2)
+            mt = re.search(r"(\w+)\.\w", rs[0].field and fsrc.text[rs[0].span[0]:rs[0].span[1]].split("get_to")[-1]
+                           if style == "get_to" else fsrc.text[rs[0].span[0]:rs[0].span[1]])
+            if mt:
+                target = mt.group(1)
+            lines = []
+            for f in fields:
+                for fld, typ in ((f.scale, "float"), (f.offset, "int")):
+                    if style == "get_to":
+                        lines.append(f'{obj}.at("{fld}").get_to({target}.{fld});')
+                    else:
+                        lines.append(f'{target}.{fld} = {obj}["{fld}"].get<{typ}>();')
+            nl = fsrc.newline
+            self.edit(fdef.file, at, 0, "".join(f"{nl}{indent}{ln}" for ln in lines), "json reads")
+
+    # -- names ------------------------------------------------------------------------------------
+    def rename(self) -> None:
+        camel = "SparseQuant" if self.prefix == "sparse_quant" else "Quant"
+        upper = camel.upper() if camel == "Quant" else "SPARSE_QUANT"
+        names: dict[str, str] = {}
+        layer = self.m.layer
+
+        def layer_name(n: str) -> str:
+            i = n.rfind("Layer")
+            return n[:i] + camel + n[i:] if i != -1 else camel + n[:1].upper() + n[1:]
+
+        names[layer.func.short_name] = layer_name(layer.func.short_name)
+        if self.m.param_struct:
+            names[self.m.param_struct.name] = layer_name(self.m.param_struct.name)
+        if self.m.binder:
+            names[self.m.binder.name] = layer_name(self.m.binder.name)
+        for e in self.m.enums:
+            if e.name:
+                names[e.name] = layer_name(e.name)
+        for f in self.m.functions:
+            short = f.short_name
+            if f.owner or f.is_static or short in names or short in ("from_json", "main"):
+                continue
+            if f.file == "cpp" or short.startswith("Create"):
+                if short.startswith("Create"):
+                    names[short] = "Create" + layer_name(short[len("Create"):]) if short != "Create" else short
+                elif f.body is not None:
+                    names[short] = camel + short[:1].upper() + short[1:] if short[:1].isupper() \
+                        else camel.lower() + short[:1].upper() + short[1:]
+        self.renames = names
+        for which in ("cpp", "h"):
+            src = self.m.file(which) if (which == "cpp" or self.m.h) else None
+            if src is None:
+                continue
+            for t in src.tokens:
+                if t.kind == IDENT and t.text in names:
+                    self.edit(which, t.start, t.end - t.start, names[t.text], "rename")
+        stem = self.m.cpp.path.stem
+        for gd in self.m.guards:
+            new = _guard_name(gd.name, stem, upper)
+            for s in gd.name_spans:
+                self.edit(gd.file, s[0], s[1] - s[0], new, "guard")
+        # the .cpp includes its own new header
+        hname = (self.m.h.path.name if self.m.h else f"{stem}.h")
+        for inc in self.m.includes:
+            if inc.file == "cpp" and inc.target.rsplit("/", 1)[-1] == hname:
+                src = self.m.cpp
+                seg = src.text[inc.span[0]:inc.span[1]]
+                pos = seg.rfind(hname)
+                self.edit("cpp", inc.span[0] + pos, len(hname), f"{self.prefix}_{hname}", "own header")
+        if any(e.file == "h" for e in self.old.meta["enum_info"].entries and
+               [x[2] for x in self.old.meta["enum_info"].entries]):
+            self.notes.append("the tensor enum lives in the header: the float and quant headers cannot both be "
+                              "included in one translation unit (same enumerators in one namespace)")
+
+
+def _guard_name(name: str, stem: str, upper: str) -> str:
+    s = stem.upper()
+    if s in name:
+        return name.replace(s, f"{upper}_{s}", 1)
+    if name.endswith("_H"):
+        return name[:-2] + f"_{upper}_H"
+    return name + f"_{upper}"

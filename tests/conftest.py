@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+FIXTURES = Path(__file__).parent / "fixtures"
+LAYER_DIRS = sorted(d for d in (FIXTURES / "layers").iterdir() if (d / "expected_graph.json").is_file())
+REFUSE_DIRS = sorted(d for d in (FIXTURES / "refuse").iterdir() if (d / "expected_refusal.json").is_file())
+
+
+def layer_cpp(folder: Path) -> Path:
+    cpps = sorted(folder.glob("*.cpp"))
+    assert len(cpps) == 1, f"{folder} should hold exactly one .cpp"
+    return cpps[0]
+
+
+def expected(folder: Path, name: str = "expected_graph.json") -> dict:
+    return json.loads((folder / name).read_text(encoding="utf-8"))
+
+
+@pytest.fixture(params=LAYER_DIRS, ids=[d.name for d in LAYER_DIRS])
+def layer_dir(request) -> Path:
+    return request.param
