@@ -74,7 +74,7 @@ class ChangeLog:
 def _copy_graph(lg: LayerGraph) -> LayerGraph:
     new = lg.copy()
     g = new.graph
-    for n, d in g.nodes(data=True):
+    for _n, d in g.nodes(data=True):
         for k, v in list(d.items()):
             if isinstance(v, dict | list) and k != "variant":
                 d[k] = copy.deepcopy(v)

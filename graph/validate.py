@@ -114,11 +114,11 @@ def _check_dataflow(lg: LayerGraph, model: LayerSource, add) -> None:
             continue
         for a, b in itertools.combinations(prods, 2):
             va, vb = g.nodes[a]["variant"], g.nodes[b]["variant"]
-            if any(x == y for x in va.group for y in vb.group) or (not va.group or not vb.group):
-                if g.nodes[a]["node"] != g.nodes[b]["node"]:
-                    add("error", f"tensor {t} is written by both {a} and {b}", "cpp",
-                        va.out_list.span[0] if va.out_list else None)
-                    break
+            overlap = any(x == y for x in va.group for y in vb.group) or not va.group or not vb.group
+            if overlap and g.nodes[a]["node"] != g.nodes[b]["node"]:
+                add("error", f"tensor {t} is written by both {a} and {b}", "cpp",
+                    va.out_list.span[0] if va.out_list else None)
+                break
     if not nx.is_directed_acyclic_graph(g):
         cycle = nx.find_cycle(g)
         ops = [u for u, *_ in cycle if g.nodes[u]["kind"] == OP]

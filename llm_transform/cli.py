@@ -83,5 +83,96 @@ def check(sources: tuple[Path, ...], recursive: bool, as_json: bool, include_dir
     sys.exit(1 if failed else 0)
 
 
+@main.command()
+@click.option("-s", "--source", "source", required=True, type=click.Path(path_type=Path),
+              help="A float layer .cpp (its .h comes along) or a folder of layer pairs.")
+@click.option("--enable-sparse", is_flag=True, help="Write the sparse-W8A8 layer (sparse_quant_*) instead of W8A8.")
+@click.option("-o", "--output-dir", type=click.Path(path_type=Path), help="Write the targets here, not next to the source.")
+@click.option("--recursive", is_flag=True, help="With a folder: descend into sub-folders.")
+@click.option("--dry-run", is_flag=True, help="Do everything but write.")
+@click.option("--diff", "show_diff", is_flag=True, help="Print a unified diff of each target against its source.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON report per file.")
+@click.option("--force", is_flag=True, help="Overwrite targets that differ from what would be written.")
+@click.option("--qkv-style", type=click.Choice(["linear", "linear-quant"]), default="linear", show_default=True,
+              help="QKV linears: LinearParam + linearType INT8 (majority), or LinearQuantParam.")
+@click.option("--no-upgrade", is_flag=True, help="Keep V1 ParallelParam/MlpGateParam sites float instead of upgrading.")
+@click.option("--no-telechat", is_flag=True, help="Keep telechat-local parallel/MLP types float.")
+@click.option("--keep-names", is_flag=True, help="Do not rename the layer function, struct, binder, guard...")
+@click.option("--scale-names", type=click.Path(exists=True, path_type=Path),
+              help="JSON file mapping quant points (qkv, selfLn, dense, ffnOut, or a node name) to field name bases.")
+@click.option("-I", "include_dirs", multiple=True, type=click.Path(path_type=Path), help="Extra include folder.")
+@log_level_option
+def transform(source: Path, enable_sparse: bool, output_dir: Path | None, recursive: bool, dry_run: bool,
+              show_diff: bool, as_json: bool, force: bool, qkv_style: str, no_upgrade: bool, no_telechat: bool,
+              keep_names: bool, scale_names: Path | None, include_dirs: tuple[Path, ...], log_level: str) -> None:
+    """Write quant_<name>.cpp/.h (or sparse_quant_<name>.cpp/.h) for each float layer."""
+    _setup_logging(log_level)
+    import difflib
+
+    from graph.passes import Options
+
+    from .discovery import find_layers
+    from .errors import LayerError
+    from .pipeline import transform_file
+
+    names: dict[str, str] = {}
+    if scale_names is not None:
+        try:
+            names = json.loads(scale_names.read_text(encoding="utf-8"))
+            assert isinstance(names, dict)
+        except (ValueError, AssertionError):
+            raise click.UsageError(f"{scale_names}: must be a JSON object of name -> field base") from None
+    try:
+        files = find_layers(source, recursive=recursive)
+    except LayerError as exc:
+        click.echo(exc.one_line(), err=True)
+        sys.exit(1)
+    if not files:
+        click.echo(f"{source}: no float layer .cpp files here (names containing quant or w8a8 are skipped); "
+                   "give a layer .cpp or its folder", err=True)
+        sys.exit(1)
+    sources_done, targets, refused, reports = [], [], [], []
+    for cpp in files:
+        opts = Options(qkv_style=qkv_style, upgrade_v1=not no_upgrade, telechat=not no_telechat,
+                       scale_names=names)
+        try:
+            r = transform_file(cpp, sparse=enable_sparse, write=not dry_run, output_dir=output_dir, force=force,
+                               options=opts, keep_names=keep_names, include_dirs=[str(d) for d in include_dirs])
+        except LayerError as exc:
+            refused.append(exc)
+            reports.append({"file": str(cpp), "status": "refused", "class": exc.kind, "reason": exc.one_line()})
+            continue
+        except Exception as exc:  # a bug: report it as one line and go on with the other files
+            log.debug("internal error", exc_info=True)
+            err = LayerError(cpp, None, f"internal error ({type(exc).__name__}: {exc}); please report this file")
+            refused.append(err)
+            reports.append({"file": str(cpp), "status": "failed", "reason": err.one_line()})
+            continue
+        sources_done += [str(p) for p in (r.source_cpp, r.source_h) if p]
+        targets += [str(p) for p in (r.target_cpp, r.target_h) if p]
+        reports.append(r.report())
+        if show_diff:
+            for src_path, new in ((r.source_cpp, r.cpp_text), (r.source_h, r.h_text)):
+                if src_path is None or new is None:
+                    continue
+                old = src_path.read_bytes().decode("utf-8-sig").splitlines(keepends=True)
+                tgt = str(r.target_cpp if src_path == r.source_cpp else r.target_h)
+                sys.stdout.writelines(difflib.unified_diff(old, new.decode("utf-8-sig").splitlines(keepends=True),
+                                                           str(src_path), tgt))
+    if as_json:
+        click.echo(json.dumps(reports, indent=2))
+    else:
+        click.echo(f"Transformed source files: {sources_done}")
+        click.echo(f"Transformed target files: {targets}" + (" (dry run, nothing written)" if dry_run else ""))
+        for exc in refused:
+            click.echo(f"refused: {exc.one_line()}")
+        for rep in reports:
+            for s in rep.get("skipped", []):
+                click.echo(f"skipped: {rep['file']}: {s['node']}: {s['reason']}")
+            for f in rep.get("followups", []):
+                click.echo(f"follow-up: {rep['file']}: {f}")
+    sys.exit(1 if refused else 0)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

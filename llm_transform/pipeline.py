@@ -60,7 +60,8 @@ def _tier(before: LayerGraph) -> str:
     types = {before.param_type(o) for o in before.ops()}
     if any("telechat::" in t for t in types):
         return "C"
-    if types & {"atb_speed::common::ParallelParam", "atb_speed::common::MlpGateParam", "atb_speed::llama::MlpGateParam"}:
+    v1 = {"atb_speed::common::ParallelParam", "atb_speed::common::MlpGateParam", "atb_speed::llama::MlpGateParam"}
+    if types & v1:
         return "B"
     lin = {before.param_type(o) for o in before.ops_with_role("linear", "parallel_linear", "mlp")}
     if lin <= {"atb::infer::LinearParam", "atb_speed::common::ParallelParamV2", "atb_speed::common::MlpGateParamV2"}:
@@ -96,6 +97,7 @@ def transform_file(cpp_path: str | Path, *, sparse: bool = False, write: bool = 
                          + "; ".join(f"{s['node']}: {s['reason']}" for s in changes.skipped[:3]))
     prefix = "sparse_quant" if sparse else "quant"
     rendered = Renderer(model, before, after, changes, prefix=prefix, keep_names=keep_names).run()
+    after.name = rendered.renames.get(before.name, before.name)
     out_dir = Path(output_dir) if output_dir else cpp.parent
     target_cpp = out_dir / f"{prefix}_{cpp.name}"
     target_h = out_dir / f"{prefix}_{model.h.path.name}" if model.h else None

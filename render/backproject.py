@@ -254,11 +254,9 @@ class Renderer:
             self.edit("cpp", decl.init_span[0] - 0, decl.init_span[1] - decl.init_span[0], "{}", "init")
         for a in assigns:
             if plan.renames and a.path.split(".")[0] in plan.renames:
-                head, _, rest = a.path.partition(".")
-                new_path = plan.renames[head] + (f".{rest}" if rest else "")
+                head = a.path.partition(".")[0]
                 start = self.m.cpp.text.index(a.path.split(".")[0], a.span[0] + len(decl.var))
                 self.edit("cpp", start, len(head), plan.renames[head], "rename field")
-                del new_path
             elif plan.keep_fields is not None and a.path not in plan.keep_fields:
                 self._delete_statement(a.span)
 
@@ -350,8 +348,6 @@ class Renderer:
             return
         nl = src.newline
         self.edit("cpp", start, 0, "".join(f"{indent}{ln}{nl}" for ln in lines), "fields")
-
-    _included: set[str] = set()
 
     def _include(self, include: str, old: str | None) -> None:
         if include in self._done_includes:
@@ -482,8 +478,7 @@ class Renderer:
                 seg = src.text[inc.span[0]:inc.span[1]]
                 pos = seg.rfind(hname)
                 self.edit("cpp", inc.span[0] + pos, len(hname), f"{self.prefix}_{hname}", "own header")
-        if any(e.file == "h" for e in self.old.meta["enum_info"].entries and
-               [x[2] for x in self.old.meta["enum_info"].entries]):
+        if any(e.file == "h" for _n, _v, e, _i in self.old.meta["enum_info"].entries):
             self.notes.append("the tensor enum lives in the header: the float and quant headers cannot both be "
                               "included in one translation unit (same enumerators in one namespace)")
 

@@ -1,0 +1,98 @@
+"""transform_file on every fixture layer, in both modes: the output reads back clean and keeps the bytes."""
+
+from __future__ import annotations
+
+import re
+import shutil
+
+import pytest
+
+from llm_transform import LayerError, load_layer, transform_file
+from llm_transform.clang_check import syntax_check
+from tests.conftest import FIXTURES, LAYER_DIRS, layer_cpp
+
+MODES = [False, True]
+
+
+def _copy(folder, tmp_path):
+    dst = tmp_path / folder.name
+    shutil.copytree(folder, dst)
+    return layer_cpp(dst)
+
+
+def _transformable(folder):
+    try:
+        transform_file(layer_cpp(folder), write=False)
+        return True
+    except LayerError:
+        return False
+
+
+CANDIDATES = [d for d in LAYER_DIRS if _transformable(d)]
+
+
+@pytest.mark.parametrize("sparse", MODES, ids=["quant", "sparse"])
+@pytest.mark.parametrize("folder", CANDIDATES, ids=[d.name for d in CANDIDATES])
+def test_generated_pair_checks_clean(folder, sparse, tmp_path):
+    cpp = _copy(folder, tmp_path)
+    before_cpp, before_h = cpp.read_bytes(), cpp.with_suffix(".h").read_bytes()
+    r = transform_file(cpp, sparse=sparse)
+    assert r.written and r.target_cpp.is_file() and r.target_h.is_file()
+    # sources untouched
+    assert cpp.read_bytes() == before_cpp and cpp.with_suffix(".h").read_bytes() == before_h
+    lg = load_layer(r.target_cpp)
+    assert lg.errors() == [], [f.one_line() for f in lg.errors()]
+    syntax_check(r.target_cpp, [])
+    # every added tensor is wired into some node
+    for t in r.after.added_tensors():
+        assert lg.consumers(t) or lg.producers(t), t
+    # the generated layer has its own names
+    cpp_text = r.target_cpp.read_text(encoding="utf-8-sig")
+    h_text = r.target_h.read_text(encoding="utf-8-sig")
+    prefix = "SparseQuant" if sparse else "Quant"
+    assert prefix in lg.name
+    assert f'"{r.target_h.name}"' in cpp_text or f'/{r.target_h.name}"' in cpp_text
+    guard = re.search(r"#ifndef (\w+)", h_text).group(1)
+    assert ("SPARSE_QUANT" if sparse else "QUANT") in guard
+    # every param field read by generated code is declared in the struct
+    for m in re.finditer(r"param\.(\w+(?:InputScale|InputOffset))", cpp_text):
+        assert re.search(rf"\b(float|int) {m.group(1)} = ", h_text + cpp_text), m.group(1)
+
+
+@pytest.mark.parametrize("folder", CANDIDATES, ids=[d.name for d in CANDIDATES])
+def test_bytes_outside_edits_survive(folder, tmp_path):
+    cpp = _copy(folder, tmp_path)
+    r = transform_file(cpp)
+    for src, out in ((cpp.read_bytes(), r.cpp_text), (cpp.with_suffix(".h").read_bytes(), r.h_text)):
+        assert src.startswith(b"\xef\xbb\xbf") == out.startswith(b"\xef\xbb\xbf")
+        assert src.endswith(b"\n") == out.endswith(b"\n")
+        if b"\r\n" in src:
+            assert out.count(b"\n") == out.count(b"\r\n")
+        non_ascii = [ch for ch in src.decode("utf-8-sig") if ord(ch) > 127]
+        assert [ch for ch in out.decode("utf-8-sig") if ord(ch) > 127] == non_ascii
+        # comments are kept verbatim (the guard named after #endif is renamed with the guard)
+        guard = re.search(rb"#ifndef (\w+)", src)
+        for c in re.findall(rb"//[^\n]*", src):
+            if guard is None or guard.group(1) not in c:
+                assert c in out
+
+
+@pytest.mark.parametrize("folder", CANDIDATES[:6], ids=[d.name for d in CANDIDATES[:6]])
+def test_second_run_is_a_no_op(folder, tmp_path):
+    cpp = _copy(folder, tmp_path)
+    first = transform_file(cpp, sparse=True)
+    second = transform_file(cpp, sparse=True)
+    assert first.written and second.unchanged and not second.written
+    assert second.cpp_text == first.cpp_text
+
+
+def test_edited_target_is_not_overwritten_without_force(tmp_path):
+    cpp = _copy(FIXTURES / "layers" / "full_fused_qkv_rope", tmp_path)
+    r = transform_file(cpp)
+    r.target_cpp.write_text("// edited by hand\n")
+    with pytest.raises(LayerError) as exc:
+        transform_file(cpp)
+    assert "--force" in exc.value.reason
+    assert r.target_cpp.read_text() == "// edited by hand\n"
+    transform_file(cpp, force=True)
+    assert r.target_cpp.read_bytes() == r.cpp_text
