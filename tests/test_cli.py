@@ -1,0 +1,68 @@
+"""The command line: exit codes, summary lines, and a light start-up."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+
+from click.testing import CliRunner
+
+from llm_transform.cli import main
+from tests.conftest import FIXTURES
+
+FUSED = FIXTURES / "layers" / "full_fused_qkv_rope"
+
+
+def test_help_does_not_import_libclang_or_networkx():
+    code = "import sys, llm_transform.cli; print('clang' in sys.modules, 'networkx' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["False", "False"]
+
+
+def test_check_ok_and_json():
+    r = CliRunner().invoke(main, ["check", str(FUSED / "flash_attention_layer.cpp"), "--json"])
+    assert r.exit_code == 0, r.output
+    rep = json.loads(r.output)[0]
+    assert rep["status"] == "ok" and rep["ops_by_role"]["norm"] == 2
+
+
+def test_check_reports_count_mismatch(tmp_path):
+    dst = tmp_path / "l"
+    shutil.copytree(FUSED, dst)
+    cpp = dst / "flash_attention_layer.cpp"
+    cpp.write_text(cpp.read_text(encoding="utf-8").replace("IN_TENSOR_COUNT = 17", "IN_TENSOR_COUNT = 16"),
+                   encoding="utf-8")
+    r = CliRunner().invoke(main, ["check", str(cpp)])
+    assert r.exit_code == 1
+    assert "IN_TENSOR_COUNT is 16 but the enum has 17" in r.output
+
+
+def test_transform_summary_and_exit_codes(tmp_path):
+    dst = tmp_path / "l"
+    shutil.copytree(FUSED, dst)
+    r = CliRunner().invoke(main, ["transform", "-s", str(dst / "flash_attention_layer.cpp"), "--enable-sparse"])
+    assert r.exit_code == 0, r.output
+    assert "Transformed source files: [" in r.output
+    assert str(dst / "sparse_quant_flash_attention_layer.cpp") in r.output
+    assert (dst / "sparse_quant_flash_attention_layer.h").is_file()
+
+
+def test_transform_missing_path_and_bad_option(tmp_path):
+    r = CliRunner().invoke(main, ["transform", "-s", str(tmp_path / "nope.cpp")])
+    assert r.exit_code == 1
+    r = CliRunner().invoke(main, ["transform", "-s", str(tmp_path), "-l", "loud"])
+    assert r.exit_code == 2
+
+
+def test_folder_mode_skips_quant_names_and_continues_after_refusal(tmp_path):
+    shutil.copytree(FUSED, tmp_path, dirs_exist_ok=True)
+    (tmp_path / "broken_layer.cpp").write_text("int main( {\n")
+    (tmp_path / "quant_old_layer.cpp").write_text("garbage")
+    r = CliRunner().invoke(main, ["transform", "-s", str(tmp_path), "--dry-run"])
+    assert r.exit_code == 1
+    assert "refused: " in r.output and "broken_layer.cpp:1" in r.output
+    assert "quant_old_layer" not in r.output
+    assert "quant_flash_attention_layer.cpp" in r.output
+    assert not (tmp_path / "quant_flash_attention_layer.cpp").exists()
