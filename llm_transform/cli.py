@@ -87,7 +87,8 @@ def check(sources: tuple[Path, ...], recursive: bool, as_json: bool, include_dir
 @click.option("-s", "--source", "source", required=True, type=click.Path(path_type=Path),
               help="A float layer .cpp (its .h comes along) or a folder of layer pairs.")
 @click.option("--enable-sparse", is_flag=True, help="Write the sparse-W8A8 layer (sparse_quant_*) instead of W8A8.")
-@click.option("-o", "--output-dir", type=click.Path(path_type=Path), help="Write the targets here, not next to the source.")
+@click.option("-o", "--output-dir", type=click.Path(path_type=Path),
+              help="Write the targets here, not next to the source.")
 @click.option("--recursive", is_flag=True, help="With a folder: descend into sub-folders.")
 @click.option("--dry-run", is_flag=True, help="Do everything but write.")
 @click.option("--diff", "show_diff", is_flag=True, help="Print a unified diff of each target against its source.")
