@@ -38,6 +38,7 @@ class Renderer:
         self.edits: dict[str, list[Edit]] = {"cpp": [], "h": []}
         self.notes: list[str] = []
         self.renames: dict[str, str] = {}
+        self._done_includes: set[str] = set()
 
     # -- helpers ----------------------------------------------------------------------------------
     def edit(self, which: str, offset: int, length: int, text: str, why: str = "") -> None:
@@ -161,12 +162,68 @@ class Renderer:
                 continue
             if e.text != new[i]:
                 self.edit("cpp", e.span[0], e.span[1] - e.span[0], new[i], "list slot")
+        self._rewrap(lst, new)
         if len(new) > len(elems):
-            tail = ", ".join(new[len(elems):])
-            self.edit("cpp", elems[-1].span[1], 0, ", " + tail, "list append")
+            self.edit("cpp", elems[-1].span[1], 0, self._wrapped_tail(lst, new[len(elems):]), "list append")
         elif len(new) < len(elems):
             raise LayerError(self.m.cpp.path, self.m.line("cpp", lst.span[0]),
                              f"{lst.node}: the rewrite would drop inputs; not supported")
+
+    def _continuation(self, lst: TensorList) -> str:
+        src = self.m.cpp
+        first = lst.elems[0].span[0]
+        if src.line_of(first) == src.line_of(lst.brace[0]):
+            return " " * (first - src.line_start(first))
+        return src.indent_at(first)
+
+    def _rewrap(self, lst: TensorList, new: list[str], width: int = 120) -> None:
+        """A source line of the list that grows past ``width`` because of replaced slots is broken before the
+        first element that no longer fits; lines the rewrite does not touch keep their layout."""
+        src = self.m.cpp
+        text = src.text
+        cont = self._continuation(lst)
+        by_line: dict[int, list[int]] = defaultdict(list)
+        for i, e in enumerate(lst.elems[: len(new)]):
+            by_line[src.line_of(e.span[0])].append(i)
+        for idxs in by_line.values():
+            if all(lst.elems[i].text == new[i] or lst.elems[i].ternary for i in idxs):
+                continue
+            first = lst.elems[idxs[0]]
+            col = first.span[0] - src.line_start(first.span[0])
+            for k, i in enumerate(idxs):
+                e = lst.elems[i]
+                shown = e.text if e.ternary else new[i]
+                width_here = len(shown) if not e.ternary else e.span[1] - e.span[0]
+                if k:
+                    prev = lst.elems[idxs[k - 1]]
+                    gap = text[prev.span[1]:e.span[0]]
+                    if gap.strip() == "," and col + len(gap) + width_here + 1 > width:
+                        self.edit("cpp", prev.span[1], len(gap), f",{src.newline}{cont}", "wrap")
+                        col = len(cont)
+                    else:
+                        col += len(gap)
+                col += width_here
+
+    def _wrapped_tail(self, lst: TensorList, names: list[str], width: int = 120) -> str:
+        """`, A, B` after the last element, broken into lines aligned with the list's first element when
+        the line would grow past ``width``."""
+        src = self.m.cpp
+        last_end = lst.elems[-1].span[1]
+        line_start = src.line_start(last_end)
+        rest = src.text[last_end:self.line_end("cpp", last_end)].rstrip("\r")
+        col = last_end - line_start
+        cont = self._continuation(lst)
+        if col + sum(len(n) + 2 for n in names) + len(rest) <= width:
+            return "".join(f", {n}" for n in names)
+        out = []
+        for n in names:
+            if col + 2 + len(n) > width:
+                out.append(f",{src.newline}{cont}{n}")
+                col = len(cont) + len(n)
+            else:
+                out.append(f", {n}")
+                col += 2 + len(n)
+        return "".join(out)
 
     # -- params -----------------------------------------------------------------------------------
     def params(self) -> None:
@@ -356,18 +413,17 @@ class Renderer:
         if any(i.target.endswith(include) for i in self.m.includes):
             return
         olds = [i for i in self.m.includes if old and i.target.endswith(old)]
-        cpp_inc = [i for i in self.m.includes if i.file == "cpp"]
-        anchor = olds[0] if olds else (cpp_inc[-1] if cpp_inc else None)
-        if anchor is None:
+        if olds:  # the V1 header is replaced by its V2 counterpart, directory kept
+            inc = olds[0]
+            text = self.m.file(inc.file).text[inc.span[0]:inc.span[1]]
+            pos = text.rfind(old)
+            self.edit(inc.file, inc.span[0] + pos, len(old), include, "include")
             return
-        nl = self.nl(anchor.file)
-        self.edit(anchor.file, anchor.span[1], 0, f'{nl}#include "{include}"', "include")
-
-    @property
-    def _done_includes(self) -> set[str]:
-        if not hasattr(self, "_inc_set"):
-            self._inc_set: set[str] = set()
-        return self._inc_set
+        cpp_inc = [i for i in self.m.includes if i.file == "cpp"]
+        if not cpp_inc:
+            return
+        anchor = cpp_inc[-1]
+        self.edit(anchor.file, anchor.span[1], 0, f'{self.nl(anchor.file)}#include "{include}"', "include")
 
     # -- param struct and JSON --------------------------------------------------------------------
     def struct_and_json(self) -> None:
@@ -449,7 +505,8 @@ class Renderer:
                 names[e.name] = layer_name(e.name)
         for f in self.m.functions:
             short = f.short_name
-            if f.owner or f.is_static or short in names or short in ("from_json", "main"):
+            # statics in the .cpp are file-local; in the header they would clash with the float header's
+            if f.owner or (f.is_static and f.file == "cpp") or short in names or short in ("from_json", "main"):
                 continue
             if f.file == "cpp" or short.startswith("Create"):
                 if short.startswith("Create"):

@@ -44,7 +44,8 @@ def test_linear_slots_and_fields(quant):
     assert "atb::infer::LinearParam qkvLinearParam = {false, false, true};" in text
     assert "qkvLinearParam.linearType = atb::infer::LinearType::LINEAR_INT8INT8_INT32_FP16;" in text
     assert ("qkvLinearNode.inTensorIds = {INTERMIDATE_INPUTNORMOUT, IN_QKVMIXEDLINEARWEIGHT, "
-            "IN_QKVMIXEDLINEAR_BIAS, IN_QKVMIXEDLINEAR_DEQSCALE};") in text
+            "IN_QKVMIXEDLINEAR_BIAS, IN_QKVMIXEDLINEAR_DEQSCALE};") in " ".join(text.split())
+    assert max(len(line) for line in text.splitlines()) <= 120  # appended slots wrap like the list
     g = quant.after
     assert g.inputs_of("selfOutLinearNode")[2:4] == ["IN_SELFOUTLINEAR_BIAS", "IN_SELFOUTLINEAR_DEQSCALE"]
     assert g.inputs_of("selfOutLinearNode")[4:] == ["IN_HOLDER"] * 3
