@@ -492,8 +492,13 @@ class Renderer:
         layer = self.m.layer
 
         def layer_name(n: str) -> str:
+            # FlashAttentionLayer -> FlashAttentionQuantLayer (the human files' rule); names without
+            # "Layer" take the word before their role suffix: ZetaParam -> ZetaQuantParam
             i = n.rfind("Layer")
-            return n[:i] + camel + n[i:] if i != -1 else camel + n[:1].upper() + n[1:]
+            if i != -1:
+                return n[:i] + camel + n[i:]
+            m = re.search(r"(HostBinder|Binder|Param|TensorIdx|TensorId)$", n)
+            return n[: m.start()] + camel + m.group(1) if m else n + camel
 
         names[layer.func.short_name] = layer_name(layer.func.short_name)
         if self.m.param_struct:

@@ -1,0 +1,31 @@
+// TEST STUB (llm-transform): stand-in for atb_speed/log.h: ATB_LOG stream macro, CREATE_OPERATION,
+// GetFuncNameAndNameSpace. The log level must be one of DEBUG/INFO/WARN/ERROR/FATAL.
+#ifndef ATB_STUB_ATB_SPEED_LOG_H
+#define ATB_STUB_ATB_SPEED_LOG_H
+#include <string>
+#include "atb/atb_infer.h"
+
+namespace atb_speed {
+namespace stub {
+enum LogLevel { LOG_LEVEL_DEBUG, LOG_LEVEL_INFO, LOG_LEVEL_WARN, LOG_LEVEL_ERROR, LOG_LEVEL_FATAL };
+struct LogStream {
+    explicit LogStream(LogLevel) {}
+    template <typename T> LogStream &operator<<(const T &) { return *this; }
+};
+} // namespace stub
+
+std::string GetFuncNameAndNameSpace(const std::string &inputStr);
+} // namespace atb_speed
+
+// Unqualified use inside atb_speed::<model> resolves to atb_speed::GetFuncNameAndNameSpace.
+#define ATB_LOG(level) atb_speed::stub::LogStream(atb_speed::stub::LOG_LEVEL_##level)
+
+#define CREATE_OPERATION(param, operation)                                   \
+    do {                                                                     \
+        atb::Status atbStatus = atb::CreateOperation(param, operation);      \
+        if (atbStatus != atb::NO_ERROR) {                                    \
+            ATB_LOG(ERROR) << "atb CreateOperation failed: " << atbStatus;   \
+            return atbStatus;                                                \
+        }                                                                    \
+    } while (0)
+#endif

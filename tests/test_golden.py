@@ -1,0 +1,44 @@
+"""Golden outputs: complete fixture layers in both modes, compared byte for byte.
+
+Each golden pair was read by hand against ATB_LAYERS.md §3 when it was (re)generated with
+``python tests/golden/regenerate.py``; a failing test here means the output changed — review the diff,
+then regenerate.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from llm_transform import transform_file
+from tests.conftest import FIXTURES, layer_cpp
+
+GOLDEN = Path(__file__).parent / "golden"
+#: what each case stands for in the issue's list
+CASES = {
+    "full_fused_qkv_rope": "RmsNorm, fused QKV, V2 parallel + MLP, shared norm param",
+    "full_separate_qkv_layernorm": "LayerNorm dual output, separate Q/K/V sharing a param, pre-existing biases",
+    "full_paged_attention": "prefill/decode branches, IN_PLACE_HOLDER",
+    "full_parallel_mlp_v1": "V1 ParallelParam + packed V1 MlpGateParam upgraded, no placeholder, hand-parsing Create",
+    "v1_types": "V1 types with biases, enum in the header",
+    "enum_in_header": "enum in the header, names without 'Layer', brace-initialised params",
+    "enum_chained_sentinels": "three enums chained by *_MAX sentinels, expression counts",
+    "telechat_local": "telechat-local parallel / MLP contracts",
+    "json_hand_parse": "static Create in the header parsing JSON by hand",
+}
+
+
+def golden_paths(case: str, sparse: bool) -> tuple[Path, Path]:
+    cpp = layer_cpp(FIXTURES / "layers" / case)
+    prefix = "sparse_quant" if sparse else "quant"
+    return GOLDEN / case / f"{prefix}_{cpp.name}", GOLDEN / case / f"{prefix}_{cpp.with_suffix('.h').name}"
+
+
+@pytest.mark.parametrize("sparse", [False, True], ids=["quant", "sparse"])
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_golden(case, sparse):
+    r = transform_file(layer_cpp(FIXTURES / "layers" / case), sparse=sparse, write=False)
+    want_cpp, want_h = golden_paths(case, sparse)
+    assert r.cpp_text == want_cpp.read_bytes(), f"{want_cpp.name} changed; review and regenerate"
+    assert r.h_text == want_h.read_bytes(), f"{want_h.name} changed; review and regenerate"
