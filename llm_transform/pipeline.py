@@ -45,14 +45,23 @@ class TransformResult:
         inputs = [{"name": t, "role": g.graph.nodes[t].get("quant_role") or g.tensor_kind(t),
                    "added": bool(g.graph.nodes[t].get("added"))}
                   for t in g.tensors() if g.tensor_kind(t) in ("input", "weight", "placeholder")]
+        parses_json = bool(self.before.source is not None and self.before.source.json_reads)
+        positions = [f"{d['name']}@{i}" for i, d in enumerate(inputs) if d["added"]]
+        followups = [*self.changes.followups, *self.notes]
+        if positions:
+            followups.append("the model code must feed the layer's inputs in the new enum order; added inputs "
+                             f"(name@index): {', '.join(positions)}")
+        if not parses_json and self.changes.scale_fields:
+            followups.append("the pair parses no JSON: the model code must fill the new scale fields")
         return {
             "file": str(self.source_cpp), "status": "transformed", "tier": self.tier,
             "targets": [str(p) for p in (self.target_cpp, self.target_h) if p],
             "changes": self.changes.changes, "skipped": self.changes.skipped,
             "inputs": inputs,
             "scale_fields": [{"point": f.point, "label": f.label, "fields": [f.scale, f.offset],
-                              "json_keys": [f.scale, f.offset]} for f in self.changes.scale_fields],
-            "renames": self.renames, "followups": [*self.changes.followups, *self.notes],
+                              "json_keys": [f.scale, f.offset] if parses_json else []}
+                             for f in self.changes.scale_fields],
+            "renames": self.renames, "followups": followups,
         }
 
 

@@ -261,9 +261,8 @@ class Renderer:
         first_create = min((c for _, c in users), key=lambda c: c.span[0])
         set_fields = list(plan.fields)
         if plan.type:
-            self._retype(decl, plan, assigns)
-            if plan.init is not None:
-                set_fields = list(plan.fields)
+            absorbed = self._retype(decl, plan, assigns)
+            set_fields = [(p, v) for p, v in plan.fields if p not in absorbed]
         brace = self._brace_fields(decl)
         lines = []
         for path, value in set_fields:
@@ -298,7 +297,11 @@ class Renderer:
         semi = text.rindex(";", a.span[0], a.span[1])
         self.edit("cpp", eq + 1, semi - eq - 1, f" {value}", f"value {a.path}")
 
-    def _retype(self, decl: ParamDecl, plan: Plan, assigns) -> None:
+    def _retype(self, decl: ParamDecl, plan: Plan, assigns) -> set[str]:
+        """Change the declared type; returns the plan fields the new brace initialiser already sets."""
+        from graph.catalogue import catalogue
+
+        absorbed: set[str] = set()
         self.edit("cpp", decl.type_span[0], decl.type_span[1] - decl.type_span[0], plan.type, "param type")
         if plan.init is not None:
             if decl.init_span is not None:
@@ -307,8 +310,22 @@ class Renderer:
                 end = decl.span[1] - 1  # before ';'
                 self.edit("cpp", end, 0, f" = {plan.init}", "init")
         elif decl.init_span is not None and decl.init and decl.init.strip().startswith("{"):
-            # a positional initialiser of the old type does not fit the new one
-            self.edit("cpp", decl.init_span[0] - 0, decl.init_span[1] - decl.init_span[0], "{}", "init")
+            # a positional initialiser is re-laid for the new type's field order, plan values first
+            new_type = catalogue().lookup(plan.type)
+            names = (new_type.get("brace_fields") if new_type else None) or []
+            old = self._brace_fields(decl)
+            wanted = dict(plan.fields)
+            values = []
+            for n in names:
+                if n in wanted:
+                    values.append(wanted[n])
+                    absorbed.add(n)
+                elif n in old:
+                    values.append(old[n][0].strip())
+                else:
+                    break
+            self.edit("cpp", decl.init_span[0], decl.init_span[1] - decl.init_span[0],
+                      "{" + ", ".join(values) + "}", "init")
         for a in assigns:
             if plan.renames and a.path.split(".")[0] in plan.renames:
                 head = a.path.partition(".")[0]
@@ -316,6 +333,7 @@ class Renderer:
                 self.edit("cpp", start, len(head), plan.renames[head], "rename field")
             elif plan.keep_fields is not None and a.path not in plan.keep_fields:
                 self._delete_statement(a.span)
+        return absorbed
 
     def _delete_statement(self, span) -> None:
         src = self.m.cpp

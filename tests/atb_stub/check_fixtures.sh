@@ -34,6 +34,7 @@ for f in "${files[@]}"; do
     n=$((n + 1))
     dir="$(cd "$(dirname "$f")" && pwd)"
     base="$(basename "$f")"
+    f="$dir/$base"
     label="$(basename "$dir")/$base"
     extra=()
     tree="$TMP_ROOT/tree$n"

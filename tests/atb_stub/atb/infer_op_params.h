@@ -96,6 +96,7 @@ struct SelfAttentionParam {
     int32_t headDim = 0;
     float qScale = 1.0f;
     float qkScale = 1.0f;
+    uint32_t isTriuMask = 0;
     CalcType calcType = UNDEFINED;
     MaskType maskType = MASK_TYPE_UNDEFINED;
 };
