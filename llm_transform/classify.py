@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -76,21 +77,30 @@ def _search(f: SourceFile, pattern: re.Pattern[str] | None) -> int | None:
     """First match in code (comments and directives excluded); the offset in the file."""
     if pattern is None:
         return None
-    parts: list[str] = []
-    offsets: list[int] = []
-    for t in f.tokens:
-        if t.kind == PREPROC:
-            continue
-        parts.append(t.text)
-        offsets.append(t.start)
-    joined = " ".join(parts)
+    joined, starts, offsets = _code_text(f)
     m = pattern.search(joined)
     if m is None:
         return None
-    # map back: count separators before the match
-    pos = 0
-    for i, p in enumerate(parts):
-        if pos + len(p) > m.start():
-            return offsets[i]
-        pos += len(p) + 1
-    return offsets[-1] if offsets else None
+    i = bisect.bisect_right(starts, m.start()) - 1
+    return offsets[max(i, 0)] if offsets else None
+
+
+def _code_text(f: SourceFile) -> tuple[str, list[int], list[int]]:
+    """The file's code tokens joined by single spaces, with where each token starts in the joined text
+    and in the file; computed once per file."""
+    cached = getattr(f, "_code_text", None)
+    if cached is None:
+        parts: list[str] = []
+        starts: list[int] = []
+        offsets: list[int] = []
+        pos = 0
+        for t in f.tokens:
+            if t.kind == PREPROC:
+                continue
+            parts.append(t.text)
+            starts.append(pos)
+            offsets.append(t.start)
+            pos += len(t.text) + 1
+        cached = (" ".join(parts), starts, offsets)
+        f._code_text = cached  # type: ignore[attr-defined]
+    return cached

@@ -101,11 +101,14 @@ def check(sources: tuple[Path, ...], recursive: bool, as_json: bool, include_dir
 @click.option("--keep-names", is_flag=True, help="Do not rename the layer function, struct, binder, guard...")
 @click.option("--scale-names", type=click.Path(exists=True, path_type=Path),
               help="JSON file mapping quant points (qkv, selfLn, dense, ffnOut, or a node name) to field name bases.")
+@click.option("--graph", "graph_out", type=click.Path(path_type=Path),
+              help="Draw the rewritten layer (.svg, .png, .pdf, .dot, .json); with a folder SOURCE, a folder.")
 @click.option("-I", "include_dirs", multiple=True, type=click.Path(path_type=Path), help="Extra include folder.")
 @log_level_option
 def transform(source: Path, enable_sparse: bool, output_dir: Path | None, recursive: bool, dry_run: bool,
               show_diff: bool, as_json: bool, force: bool, qkv_style: str, no_upgrade: bool, no_telechat: bool,
-              keep_names: bool, scale_names: Path | None, include_dirs: tuple[Path, ...], log_level: str) -> None:
+              keep_names: bool, scale_names: Path | None, graph_out: Path | None, include_dirs: tuple[Path, ...],
+              log_level: str) -> None:
     """Write quant_<name>.cpp/.h (or sparse_quant_<name>.cpp/.h) for each float layer."""
     _setup_logging(log_level)
     import difflib
@@ -149,6 +152,11 @@ def transform(source: Path, enable_sparse: bool, output_dir: Path | None, recurs
             refused.append(err)
             reports.append({"file": str(cpp), "status": "failed", "reason": err.one_line()})
             continue
+        if graph_out is not None:
+            picture = _picture_path(graph_out, r.target_cpp, many=len(files) > 1 or source.is_dir())
+            err = _draw(r.after, picture)
+            if err:
+                refused.append(LayerError(picture, None, err))
         sources_done += [str(p) for p in (r.source_cpp, r.source_h) if p]
         targets += [str(p) for p in (r.target_cpp, r.target_h) if p]
         reports.append(r.report())
@@ -173,6 +181,63 @@ def transform(source: Path, enable_sparse: bool, output_dir: Path | None, recurs
             for f in rep.get("followups", []):
                 click.echo(f"follow-up: {rep['file']}: {f}")
     sys.exit(1 if refused else 0)
+
+
+def _picture_path(graph_out: Path, target_cpp: Path, *, many: bool) -> Path:
+    if many or graph_out.is_dir() or str(graph_out).endswith(("/", "\\")):
+        return graph_out / f"{target_cpp.stem}.svg"
+    return graph_out
+
+
+def _draw(lg, path: Path, before=None) -> str | None:
+    """Write the picture; the one-line reason when it cannot be drawn."""
+    from render.picture import PictureError, side_by_side, to_dot, to_json_data, write_picture
+
+    dot = side_by_side(before, lg) if before is not None else to_dot(lg)
+    try:
+        write_picture(dot, path, json_data=to_json_data(lg))
+    except PictureError as exc:
+        return str(exc).split(": ", 1)[-1]
+    except OSError as exc:
+        return f"cannot write the picture ({exc.strerror})"
+    log.info("drew %s", path)
+    return None
+
+
+@main.command("graph")
+@click.argument("source", type=click.Path(path_type=Path))
+@click.option("-o", "--output", required=True, type=click.Path(path_type=Path),
+              help="Picture to write: .svg, .png, .pdf, .dot or .json.")
+@click.option("--quant", "mode", flag_value="quant", help="Draw the W8A8 rewrite.")
+@click.option("--sparse", "mode", flag_value="sparse", help="Draw the sparse-W8A8 rewrite.")
+@click.option("--before-after", is_flag=True, help="Draw the float layer and the rewrite side by side.")
+@click.option("-I", "include_dirs", multiple=True, type=click.Path(path_type=Path), help="Extra include folder.")
+@log_level_option
+def graph_command(source: Path, output: Path, mode: str | None, before_after: bool, include_dirs: tuple[Path, ...],
+                  log_level: str) -> None:
+    """Draw a layer's dataflow graph: the float layer, or its rewrite with what changed highlighted."""
+    _setup_logging(log_level)
+    from .errors import LayerError
+
+    dirs = [str(d) for d in include_dirs]
+    try:
+        if mode is None and not before_after:
+            from .api import load_layer
+
+            lg, before = load_layer(source, include_dirs=dirs), None
+        else:
+            from .pipeline import transform_file
+
+            r = transform_file(source, sparse=mode == "sparse", write=False, include_dirs=dirs)
+            lg, before = r.after, (r.before if before_after else None)
+    except LayerError as exc:
+        click.echo(exc.one_line(), err=True)
+        sys.exit(1)
+    err = _draw(lg, output, before)
+    if err:
+        click.echo(f"{output}: {err}", err=True)
+        sys.exit(1)
+    click.echo(f"Graph written: {output}")
 
 
 if __name__ == "__main__":  # pragma: no cover
