@@ -119,7 +119,7 @@ def _enum_values(e: EnumDecl, values: dict[str, int], info: EnumInfo) -> None:
                 info.problems.append((f"cannot evaluate the value of enum entry {ent.name} = {ent.value}",
                                       e.file, ent.span[0]))
                 v = nxt
-            elif v < nxt and seen:
+            elif v < nxt and seen and v not in seen:
                 info.problems.append((f"enum entry {ent.name} = {ent.value} goes back to {v}; explicit values "
                                       "must increase", e.file, ent.span[0]))
         else:

@@ -20,6 +20,11 @@ class Finding:
     path: str | None = None
     line: int | None = None
 
+    def __post_init__(self) -> None:
+        from llm_transform.errors import one_line
+
+        self.message = one_line(self.message)
+
     def one_line(self) -> str:
         where = self.path or "<layer>"
         if self.line is not None:
@@ -49,8 +54,14 @@ class LayerGraph:
 
     # -- listings ---------------------------------------------------------------------------------
     def ops(self) -> list[str]:
-        nodes = [(d["order"], n) for n, d in self.graph.nodes(data=True) if d["kind"] == OP]
-        return [n for _, n in sorted(nodes)]
+        # queries call this constantly; op order never changes once built, only the node count does
+        key = self.graph.number_of_nodes()
+        cached = self.meta.get("_ops")
+        if cached is None or cached[0] != key:
+            nodes = [(d["order"], n) for n, d in self.graph.nodes(data=True) if d["kind"] == OP]
+            cached = (key, [n for _, n in sorted(nodes)])
+            self.meta["_ops"] = cached
+        return list(cached[1])
 
     def tensors(self) -> list[str]:
         seen: dict[str, float] = {}

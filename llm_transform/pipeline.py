@@ -143,31 +143,51 @@ def self_check(target_cpp: Path, target_h: Path | None, cpp: bytes, h: bytes | N
 
 
 def write_pair(result: TransformResult, *, force: bool) -> None:
+    """Write both targets or neither: temporary files in the target folder, then renames; a failure
+    part-way restores what was there before and leaves no temporary file."""
     pairs = [(result.target_cpp, result.cpp_text)]
     if result.target_h is not None and result.h_text is not None:
         pairs.append((result.target_h, result.h_text))
-    same = all(p.is_file() and p.read_bytes() == data for p, data in pairs)
-    if same:
+    if all(p.is_file() and p.read_bytes() == data for p, data in pairs):
         result.unchanged = True
         return
+    for p, _data in pairs:
+        if p.is_symlink() or (p.exists() and not p.is_file()):
+            raise LayerError(p, None, "target exists and is not a regular file; remove it or use -o")
     for p, data in pairs:
         if p.exists() and p.read_bytes() != data and not force:
             raise LayerError(p, None, "target exists and differs from what would be written (edited by "
                              "hand?); use --force to overwrite")
     temps: list[tuple[str, Path]] = []
+    previous: dict[Path, bytes | None] = {}
+    renamed: list[Path] = []
     try:
         for p, data in pairs:
             p.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
+            temps.append((tmp, p))
             with os.fdopen(fd, "wb") as fh:
                 fh.write(data)
-            temps.append((tmp, p))
+                fh.flush()
+                os.fsync(fh.fileno())
+            previous[p] = p.read_bytes() if p.is_file() else None
         for tmp, p in temps:
             os.replace(tmp, p)
+            renamed.append(p)
         result.written = True
     except OSError as exc:
+        for p in renamed:  # undo: the pair must not be half-written
+            old = previous.get(p)
+            try:
+                if old is None:
+                    p.unlink()
+                else:
+                    p.write_bytes(old)
+            except OSError:
+                log.error("could not restore %s after a failed write", p)
         for tmp, _ in temps:
             if os.path.exists(tmp):
                 os.unlink(tmp)
-        raise LayerError(pairs[0][0].parent, None, f"cannot write the targets ({exc.strerror}); check the "
-                         "folder's permissions or use -o") from None
+        where = exc.filename or pairs[0][0].parent
+        raise LayerError(where, None, f"cannot write the targets ({exc.strerror}); check the folder or use -o; "
+                         "nothing was written") from None

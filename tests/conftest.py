@@ -23,3 +23,13 @@ def expected(folder: Path, name: str = "expected_graph.json") -> dict:
 @pytest.fixture(params=LAYER_DIRS, ids=[d.name for d in LAYER_DIRS])
 def layer_dir(request) -> Path:
     return request.param
+
+
+# Property tests: a quick run by default, the full 2,000 examples in CI (`HYPOTHESIS_PROFILE=ci`).
+import os  # noqa: E402
+
+from hypothesis import settings  # noqa: E402
+
+settings.register_profile("ci", max_examples=2000)
+settings.register_profile("dev", max_examples=200)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
