@@ -107,7 +107,7 @@ class BodyReader:
             if not v.is_(i + 1, "("):
                 raise v.error(i, "'if' without a condition")
             close = v.match[i + 1]
-            text = normalise_condition(v.text(i + 2, close))
+            text = normalise_condition(v.canonical(i + 2, close))
             # `if (CreateOperation(p, &node.operation) != atb::NO_ERROR)`: the call is the statement
             if self._creation_in(i + 2, close):
                 self.simple(i + 2, close, (*cond, *negated), scope)
@@ -352,7 +352,7 @@ class BodyReader:
                 c = v.find(q + 1, b, ":")
                 if c == -1:
                     raise v.error(a, f"cannot read tensor id expression '{text}'")
-                ternary = (normalise_condition(v.text(a, q)), _last_ident(v.squash(q + 1, c)),
+                ternary = (normalise_condition(v.canonical(a, q)), _last_ident(v.squash(q + 1, c)),
                            _last_ident(v.squash(c + 1, b)))
             elif not re.fullmatch(r"[\w:]+", text.replace(" ", "")):
                 m = re.fullmatch(r"(?:static_cast<[\w:]+>|uint32_t|int)\(([\w:]+)\)", text.replace(" ", ""))

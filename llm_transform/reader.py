@@ -78,8 +78,7 @@ def _find_layer(model: LayerSource, view: TokenView) -> None:
     for f in model.functions:
         if f.file != "cpp" or f.body is None or f.owner is not None:
             continue
-        body = view.src.text[f.body[0] : f.body[1]]
-        if ".nodes" in body and "TensorIds" in body and "Operation" in f.params_text:
+        if "Operation" in f.params_text and _fills_nodes(view, f):
             candidates.append(f)
     if not candidates:
         raise LayerError(view.src.path, None, "no layer-building function (one that fills graph nodes "
@@ -92,6 +91,15 @@ def _find_layer(model: LayerSource, view: TokenView) -> None:
     if not model.layer.nodes:
         raise LayerError(view.src.path, model.line("cpp", candidates[0].span[0]),
                          "the layer function declares no graph nodes (atb::Node &x = opGraph.nodes.at(...))")
+
+
+def _fills_nodes(view: TokenView, f: FunctionDef) -> bool:
+    """Token-wise (so layout does not matter): the body names `x.nodes` and a tensor id list."""
+    assert f.body is not None
+    toks = [t for t in view.toks if f.body[0] <= t.start < f.body[1]]
+    texts = [t.text for t in toks]
+    has_nodes = any(texts[i] == "." and texts[i + 1] == "nodes" for i in range(len(texts) - 1))
+    return has_nodes and ("inTensorIds" in texts or "outTensorIds" in texts)
 
 
 def _find_binder(model: LayerSource) -> None:

@@ -57,6 +57,21 @@ class TokenView:
             prev = t
         return "".join(out)
 
+    def canonical(self, i: int, j: int) -> str:
+        """Tokens i..j-1 with one canonical spacing (``param.a == 1 && !(b)``), so that a name made from
+        source text does not depend on its layout."""
+        out: list[str] = []
+        prev: Token | None = None
+        for t in self.toks[i:j]:
+            if prev is not None and not (
+                t.text in _TIGHT_BEFORE or prev.text in _TIGHT_AFTER
+                or (t.text in ("(", "[") and (prev.kind == IDENT or prev.text in (")", "]")))
+            ):
+                out.append(" ")
+            out.append(t.text)
+            prev = t
+        return "".join(out)
+
     def error(self, i: int, reason: str) -> LayerError:
         t = self.toks[min(i, len(self.toks) - 1)] if self.toks else None
         line = self.src.line_of(t.start) if t else None
@@ -119,6 +134,10 @@ class TokenView:
                 j = self.match[j]
             j += 1
         return -1
+
+
+_TIGHT_BEFORE = {".", "->", "::", ")", "]", ",", ";"}
+_TIGHT_AFTER = {".", "->", "::", "(", "[", "!", "~"}
 
 
 def _needs_space(a: Token, b: Token) -> bool:

@@ -92,23 +92,23 @@ class Renderer:
                     self.edit(e.file, start, 0, "".join(f"{indent}{n},{nl}" for n in names), "enum")
                 continue
             nxt = e.entries[idx + 1] if idx + 1 < len(e.entries) else None
+            last_without_comma = nxt is None and ent.comma_end is None
             if ent.comma_end is None:
                 self.edit(e.file, ent.span[1], 0, ",", "enum comma")
-                after = ent.span[1]
+            after = ent.comma_end if ent.comma_end is not None else ent.span[1]
+            items = [f"{n}," for n in names]
+            if last_without_comma:
+                items[-1] = names[-1]
+            end = self.line_end(e.file, after)
+            if end > 0 and text[end - 1] == "\r":
+                end -= 1
+            rest = text[after:end].strip()
+            if rest == "" or rest.startswith("//") or (rest.startswith("/*") and rest.endswith("*/")):
+                # the anchor ends its line (perhaps with a comment): one new line per entry below it
+                self.edit(e.file, end, 0, "".join(f"{nl}{indent}{it}" for it in items), "enum")
             else:
-                after = ent.comma_end
-            if nxt is not None and src.line_of(nxt.span[0]) == src.line_of(ent.span[0]):
-                self.edit(e.file, after, 0, "".join(f" {n}," for n in names), "enum")
-            else:
-                end = self.line_end(e.file, after)
-                if end > 0 and text[end - 1] == "\r":
-                    end -= 1
-                if nxt is None and ent.comma_end is None:
-                    # last entry without a comma: new entries go after it, the last one without a comma
-                    self.edit(e.file, end, 0, "".join(f"{nl}{indent}{n}," for n in names[:-1])
-                              + f"{nl}{indent}{names[-1]}", "enum")
-                else:
-                    self.edit(e.file, end, 0, "".join(f"{nl}{indent}{n}," for n in names), "enum")
+                # more entries (or the closing brace) follow on the line: insert right after the comma
+                self.edit(e.file, after, 0, "".join(f" {it}" for it in items), "enum")
             # explicit literal values after the insertion point would now be wrong
             for later in e.entries[idx + 1:]:
                 if later.value and re.fullmatch(r"\s*\d+\s*", later.value):
