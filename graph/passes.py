@@ -124,6 +124,7 @@ def quantize(lg: LayerGraph, opts: Options) -> tuple[LayerGraph, ChangeLog]:
     # -- 2. norms: quantized when every consumer of the output takes int8 (RmsNorm), or at least one
     #       does (LayerNorm, which keeps a float output for the others)
     quant_norm_out: dict[str, str] = {}  # consumer op -> int8 tensor it reads
+    folds: dict[str, tuple[str, str, str]] = {}  # norm -> (beta ADD op, beta tensor, ADD output)
     norm_points: list[tuple[str, dict[str, Any], str]] = []
     for op in lg.ops_with_role("norm"):
         optype = cat.lookup(lg.param_type(op))
@@ -132,6 +133,9 @@ def quantize(lg: LayerGraph, opts: Options) -> tuple[LayerGraph, ChangeLog]:
         if quant is None or not outs:
             continue
         out = outs[0]
+        fold = None if quant.get("extra_output") else _beta_add(lg, op)
+        if fold is not None:  # anti-outlier: norm -> ADD(beta); the quant norm takes the beta itself
+            out = fold[2]
         consumers = lg.consumers(out)
         takers = [c for c in consumers if c in sites and lg.inputs_of(c)[:1] == [out]]
         if not takers:
@@ -141,6 +145,8 @@ def quantize(lg: LayerGraph, opts: Options) -> tuple[LayerGraph, ChangeLog]:
             log.skip(op, f"output {out} also feeds {others}, which needs float input; norm left float")
             continue
         norm_points.append((op, quant, out))
+        if fold is not None:
+            folds[op] = fold
         for c in takers:
             quant_norm_out[c] = out
     # plain linears (int8-input contracts) must be fed by a quant norm
@@ -206,6 +212,15 @@ def quantize(lg: LayerGraph, opts: Options) -> tuple[LayerGraph, ChangeLog]:
             for c in lg.consumers(out):
                 if quant_norm_out.get(c) == out:
                     quant_norm_out[c] = q
+        elif op in folds:
+            add_op, beta, add_out = folds[op]
+            new_ins = [*ins[:2], beta]
+            new_outs = [add_out, *outs[1:]]
+            g.remove_node(add_op)
+            g.remove_node(outs[0])
+            new.meta.setdefault("removed_ops", []).append(add_op)
+            new.meta.setdefault("removed_tensors", []).append(outs[0])
+            log.change(add_op, removed=True, reason=f"anti-outlier beta {beta} folded into {op} (§3.3)")
         elif len(ins) < 3:
             if beta_name is None:
                 anchor = placeholder if placeholder and placeholder in g else _last_input(lg)
@@ -293,6 +308,39 @@ def quantize(lg: LayerGraph, opts: Options) -> tuple[LayerGraph, ChangeLog]:
     new.meta["scale_fields"] = log.scale_fields
     new.meta["mode"] = "sparse" if opts.sparse else "quant"
     return new, log
+
+
+def _beta_add(lg: LayerGraph, norm: str) -> tuple[str, str, str] | None:
+    """The anti-outlier idiom: the norm's only consumer is an ELEWISE_ADD of an input tensor (the beta).
+    Returns (add op, beta, add output)."""
+    outs = lg.outputs_of(norm)
+    if len(outs) != 1 or len(lg.inputs_of(norm)) != 2:
+        return None
+    consumers = lg.consumers(outs[0])
+    if len(consumers) != 1:
+        return None
+    add = consumers[0]
+    if lg.role(add) != "elementwise" or lg.condition(add) or lg.condition(norm):
+        return None
+    ins = lg.inputs_of(add)
+    add_outs = lg.outputs_of(add)
+    if len(ins) != 2 or len(add_outs) != 1 or outs[0] not in ins:
+        return None
+    beta = ins[1] if ins[0] == outs[0] else ins[0]
+    if lg.tensor_kind(beta) not in ("input", "weight") or not _elewise_is_add(lg, add):
+        return None
+    return add, beta, add_outs[0]
+
+
+def _elewise_is_add(lg: LayerGraph, op: str) -> bool:
+    variant = lg.graph.nodes[op]["variant"]
+    param = variant.create.param if variant.create is not None else None
+    if param is None or lg.source is None:
+        return False
+    values = [a.value for a in lg.source.layer.assigns if a.param is param and a.path == "elewiseType"]
+    if param.init:
+        values.append(param.init)
+    return any("ELEWISE_ADD" in v for v in values)
 
 
 def _merge(base: list, extra: list) -> list:

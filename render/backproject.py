@@ -53,6 +53,7 @@ class Renderer:
         return len(text) if i == -1 else i
 
     def run(self) -> Rendered:
+        self.removals()
         self.enum()
         self.counts()
         self.lists()
@@ -115,6 +116,62 @@ class Renderer:
                     raise LayerError(src.path, src.line_of(later.span[0]),
                                      f"enum entry {later.name} has an explicit value after the inputs; "
                                      "remove the explicit values so new inputs can be inserted")
+
+    # -- removed nodes (anti-outlier beta adds folded into the norm) ---------------------------------
+    def removals(self) -> None:
+        removed_ops = self.new.meta.get("removed_ops", [])
+        if not removed_ops:
+            return
+        layer = self.m.layer
+        src = self.m.cpp
+        for op in removed_ops:
+            var = self.old.graph.nodes[op]["node"]
+            spans = [n.span for n in layer.nodes if n.var == var]
+            spans += [c.span for c in layer.creates if c.node == var]
+            spans += [lst.span for lst in layer.lists if lst.node == var]
+            for span in spans:
+                self._delete_statement(span)
+            body = layer.func.body
+            left = [t for t in src.tokens if t.text == var and body[0] <= t.start < body[1]
+                    and not any(a <= t.start < b for a, b in spans)]
+            if left:
+                raise LayerError(src.path, src.line_of(left[0].start),
+                                 f"cannot remove node {var}: it is used outside its setup")
+            create = next((c for c in layer.creates if c.node == var), None)
+            if create is not None and create.param is not None:
+                users = [c for c in layer.creates if c.param is create.param]
+                if len(users) == 1:
+                    self._delete_statement(create.param.span)
+                    for a in self._assigns(create.param):
+                        self._delete_statement(a.span)
+        info = self.old.meta["enum_info"]
+        for t in self.new.meta.get("removed_tensors", []):
+            e, idx = next((e, idx) for name, _v, e, idx in info.entries if name == t)
+            self._delete_enum_entry(e.file, e.entries[idx])
+        c = self.m.constant("NODE_COUNT")
+        if c is not None:
+            m = re.fullmatch(r"(\d+)([uUlL]*)", c.value.strip())
+            if not m:
+                raise LayerError(self.m.file(c.file).path, self.m.line(c.file, c.span[0]),
+                                 f"NODE_COUNT = {c.value} is not a literal; cannot remove the folded nodes")
+            value = int(m.group(1)) - len(removed_ops)
+            self.edit(c.file, c.value_span[0], c.value_span[1] - c.value_span[0], f"{value}{m.group(2)}",
+                      "NODE_COUNT")
+
+    def _delete_enum_entry(self, which: str, ent) -> None:
+        src = self.m.file(which)
+        text = src.text
+        start = ent.span[0]
+        end = ent.comma_end if ent.comma_end is not None else ent.span[1]
+        line_start = src.line_start(start)
+        line_end = self.line_end(which, end)
+        rest = text[end:line_end].strip()
+        if not text[line_start:start].strip() and (rest == "" or rest.startswith("//")):
+            self.edit(which, line_start, min(line_end + 1, len(text)) - line_start, "", "enum delete")
+        else:
+            while end < len(text) and text[end] in " \t":
+                end += 1
+            self.edit(which, start, end - start, "", "enum delete")
 
     # -- counts -----------------------------------------------------------------------------------
     def counts(self) -> None:
@@ -237,7 +294,7 @@ class Renderer:
                 decls[id(create.param)] = create.param
         for key, users in by_decl.items():
             decl = decls[key]
-            plans = [self.new.graph.nodes[op].get("plan") for op, _ in users]
+            plans = [self.new.graph.nodes[op].get("plan") if op in self.new.graph else None for op, _ in users]
             if all(p is None for p in plans):
                 continue
             keys = {p.key() if p else None for p in plans}
@@ -512,6 +569,8 @@ class Renderer:
         def layer_name(n: str) -> str:
             # FlashAttentionLayer -> FlashAttentionQuantLayer (the human files' rule); names without
             # "Layer" take the word before their role suffix: ZetaParam -> ZetaQuantParam
+            if "Float" in n:  # AntiFloatLayer -> AntiQuantLayer, FloatFALayer -> QuantFALayer
+                return n.replace("Float", camel, 1)
             i = n.rfind("Layer")
             if i != -1:
                 return n[:i] + camel + n[i:]

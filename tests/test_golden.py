@@ -26,6 +26,7 @@ CASES = {
     "enum_chained_sentinels": "three enums chained by *_MAX sentinels, expression counts",
     "telechat_local": "telechat-local parallel / MLP contracts",
     "json_hand_parse": "static Create in the header parsing JSON by hand",
+    "beta_present": "anti-outlier norm -> ADD(beta) folded into the quant norm, ADD nodes removed",
 }
 
 

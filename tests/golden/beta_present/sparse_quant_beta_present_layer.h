@@ -1,0 +1,59 @@
+/*
+ * Copyright (c) 2024 Wren Model Contributors. All rights reserved.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ * http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+#ifndef ATB_SPEED_MODELS_WREN_SPARSE_QUANT_BETA_PRESENT_LAYER_H
+#define ATB_SPEED_MODELS_WREN_SPARSE_QUANT_BETA_PRESENT_LAYER_H
+
+#include <atb/atb_infer.h>
+#include "atb_speed/base/hosttensor_binder.h"
+#include "atb_speed/log.h"
+#include "nlohmann/json.hpp"
+
+namespace atb_speed {
+namespace wren {
+struct WrenAntiSparseQuantLayerParam {
+    float rmsNormEps = 0;
+    int headNum = 0;
+    int dk = 0;
+    float qkScale = 1.0;
+    int rank = 0;
+    int rankSize = 1;
+    std::string backend = "hccl";
+    float qkvInputScale = 1;
+    int qkvInputOffset = 0;
+    float selfLnInputScale = 1;
+    int selfLnInputOffset = 0;
+    float denseInputScale = 1;
+    int denseInputOffset = 0;
+    float ffnOutInputScale = 1;
+    int ffnOutInputOffset = 0;
+};
+
+atb::Status WrenAntiSparseQuantLayer(const WrenAntiSparseQuantLayerParam &param, atb::Operation **operation);
+
+class WrenAntiSparseQuantLayerBinder : public HostTensorBinder {
+public:
+    WrenAntiSparseQuantLayerBinder();
+    ~WrenAntiSparseQuantLayerBinder() override;
+    void ParseParam(const nlohmann::json &paramJson) override;
+    void BindTensor(atb::VariantPack &variantPack) override;
+
+private:
+    std::vector<int32_t> tokenOffset_;
+    std::vector<int32_t> seqLen_;
+};
+} // namespace wren
+} // namespace atb_speed
+#endif
