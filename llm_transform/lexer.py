@@ -45,7 +45,8 @@ class LexError(ValueError):
 _PUNCT = r"::|->\*?|\+\+|--|<<=|<=|>=|==|!=|&&|\|\||[-+*/%&|^]=|<<|\.\.\.|[][(){};:,.<>?~!=+\-*/%&|^#@\\]"
 _TOKEN_RE = re.compile(
     r"""
-    (?P<ws>[ \t\r\n\f\v]+)
+    (?P<preproc>(?m:^)[ \t]*\#(?:[^\n\\]|\\.|\\\n)*)
+  | (?P<ws>[ \t\f\v\r]*\n|[ \t\f\v\r]+)
   | (?P<lcomment>//[^\n]*)
   | (?P<bcomment>/\*.*?\*/)
   | (?P<rawstr>(?:u8|u|U|L)?R"(?P<delim>[^ ()\\\t\n]{0,16})\(.*?\)(?P=delim)")
@@ -56,50 +57,38 @@ _TOKEN_RE = re.compile(
   | (?P<punct>"""
     + _PUNCT
     + r""")
+  | (?P<bad>.)
     """,
     re.VERBOSE | re.DOTALL,
 )
-
-# A directive runs to the end of its line, joined with backslash continuations.
-_PREPROC_RE = re.compile(r"#(?:[^\n\\]|\\.|\\\n)*", re.DOTALL)
 
 
 def tokenize(text: str) -> tuple[list[Token], list[Comment]]:
     """Split ``text`` into tokens and comments; preprocessor lines become one PREPROC token each."""
     tokens: list[Token] = []
     comments: list[Comment] = []
-    pos = 0
-    n = len(text)
-    line_start_only_ws = True
-    match = _TOKEN_RE.match
-    while pos < n:
-        if text[pos] == "#" and line_start_only_ws:
-            m = _PREPROC_RE.match(text, pos)
-            assert m is not None
-            end = m.end()
-            # A trailing // comment belongs to the line but not to the directive's meaning.
-            body = m.group(0)
-            tokens.append(Token(PREPROC, body, pos, end))
-            pos = end
-            continue
-        m = match(text, pos)
-        if m is None:
-            raise LexError(pos, f"cannot read character {text[pos]!r}")
+    append = tokens.append
+    for m in _TOKEN_RE.finditer(text):
         kind = m.lastgroup
-        end = m.end()
-        if kind == "delim":  # the raw-string delimiter group can be the last one to match
-            kind = "rawstr"
         if kind == "ws":
-            if "\n" in m.group(0):
-                line_start_only_ws = True
+            continue
+        start, end = m.span()
+        if kind == "ident":
+            append(Token(IDENT, m.group(), start, end))
+        elif kind == "punct":
+            if m.group() == "/" and text.startswith("/*", start):
+                raise LexError(start, "unterminated /* comment")
+            append(Token(PUNCT, m.group(), start, end))
         elif kind in ("lcomment", "bcomment"):
-            comments.append(Comment(m.group(0), pos, end))
+            comments.append(Comment(m.group(), start, end))
+        elif kind == "preproc":
+            body = m.group()
+            lead = len(body) - len(body.lstrip(" \t"))
+            append(Token(PREPROC, body[lead:], start + lead, end))
+        elif kind == "bad":
+            raise LexError(start, f"cannot read character {m.group()!r}")
         else:
-            line_start_only_ws = False
-            if kind == "rawstr":
+            if kind in ("rawstr", "delim"):
                 kind = STRING
-            elif kind == "punct" and m.group(0) == "/" and text.startswith("/*", pos):
-                raise LexError(pos, "unterminated /* comment")
-            tokens.append(Token(kind, m.group(0), pos, end))
-        pos = end
+            append(Token(kind, m.group(), start, end))
     return tokens, comments
