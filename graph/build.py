@@ -27,6 +27,7 @@ class EnumInfo:
     sentinels: dict[str, int] = field(default_factory=dict)
     values: dict[str, int] = field(default_factory=dict)
     problems: list[tuple[str, str, int]] = field(default_factory=list)  # (message, file, offset)
+    from_clang: dict[str, int] = field(default_factory=dict)  # values only libclang could evaluate
 
 
 def evaluate(expr: str, names: dict[str, int]) -> int | None:
@@ -69,7 +70,7 @@ def tensor_enums(model: LayerSource) -> list[EnumDecl]:
     return out
 
 
-def read_enums(model: LayerSource) -> EnumInfo:
+def read_enums(model: LayerSource, known: dict[str, int] | None = None) -> EnumInfo:
     info = EnumInfo()
     enums = tensor_enums(model)
     # order enums so that one starting at another's sentinel comes after it
@@ -85,12 +86,12 @@ def read_enums(model: LayerSource) -> EnumInfo:
             pending.remove(e)
             ordered.append(e)
             progress = True
-            _enum_values(e, values, info)
+            _enum_values(e, values, info, known or {})
         if not pending or not progress:
             break
     for e in pending:  # unresolvable references: still list them
         ordered.append(e)
-        _enum_values(e, values, info)
+        _enum_values(e, values, info, known or {})
     referenced = set()
     for c in model.constants:
         referenced.update(re.findall(r"\w+", c.value))
@@ -109,12 +110,15 @@ def read_enums(model: LayerSource) -> EnumInfo:
     return info
 
 
-def _enum_values(e: EnumDecl, values: dict[str, int], info: EnumInfo) -> None:
+def _enum_values(e: EnumDecl, values: dict[str, int], info: EnumInfo, known: dict[str, int]) -> None:
     nxt = 0
     seen: dict[int, str] = {}
     for ent in e.entries:
         if ent.value is not None:
             v = evaluate(ent.value, values)
+            if v is None and ent.name in known:
+                v = known[ent.name]  # libclang could evaluate it (a constant from elsewhere, a shift...)
+                info.from_clang[ent.name] = v
             if v is None:
                 info.problems.append((f"cannot evaluate the value of enum entry {ent.name} = {ent.value}",
                                       e.file, ent.span[0]))
@@ -226,12 +230,12 @@ def _elems(lst: TensorList | None, asg: Assignment) -> list[str]:
     return out
 
 
-def build_graph(model: LayerSource) -> LayerGraph:
+def build_graph(model: LayerSource, clang_enum_values: dict[str, int] | None = None) -> LayerGraph:
     layer = model.layer
     assert layer is not None
     cat = catalogue()
     g = nx.MultiDiGraph()
-    info = read_enums(model)
+    info = read_enums(model, clang_enum_values)
     declared: dict[str, int] = {}
     for name, value, _e, _ in info.entries:
         if name in declared:

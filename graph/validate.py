@@ -30,6 +30,13 @@ def validate(lg: LayerGraph) -> list[Finding]:
 
     for msg, which, off in info.problems:
         add("error", msg, which, off)
+    # libclang evaluates enum constants reliably even without the ATB headers: a disagreement means the
+    # tool misread the enum, and every slot it would wire is suspect
+    clang_values = lg.meta.get("clang_enum_values") or {}
+    for name, value, e, idx in info.entries:
+        if name in clang_values and clang_values[name] != value:
+            add("error", f"enum entry {name} is {clang_values[name]} for libclang but {value} for the tool; "
+                "please report this file", e.file, e.entries[idx].span[0])
     if not info.entries:
         add("error", "no tensor-id enum found (entries used in inTensorIds/outTensorIds)", "cpp",
             model.layer.func.span[0])

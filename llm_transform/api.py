@@ -19,8 +19,8 @@ def load_layer(path: str | Path, *, include_dirs: list[str] | None = None, clang
     """
     cpp = Path(path)
     model = read_pair(cpp)
-    if clang:
-        syntax_check(cpp, include_dirs_from_env(include_dirs))
-    lg = build_graph(model)
+    clang_enums = syntax_check(cpp, include_dirs_from_env(include_dirs)) if clang else {}
+    lg = build_graph(model, clang_enums)
+    lg.meta["clang_enum_values"] = clang_enums
     lg.findings = validate(lg)
     return lg

@@ -29,14 +29,15 @@ def clang_args(include_dirs: list[str]) -> list[str]:
     return args
 
 
-def syntax_check(cpp: Path, include_dirs: list[str], text: bytes | None = None) -> None:
-    """Raise LayerError at the first real syntax error libclang reports; log what it is and go on if
-    libclang itself is unavailable."""
+def syntax_check(cpp: Path, include_dirs: list[str], text: bytes | None = None) -> dict[str, int]:
+    """Raise LayerError at the first real syntax error libclang reports (log and go on if libclang itself
+    is unavailable). Returns the enum constant values libclang computed: the part of its AST that stays
+    reliable without the ATB headers, used to cross-check the tool's own reading."""
     try:
         from clang import cindex
     except ImportError:  # pragma: no cover - libclang is a dependency
         log.warning("libclang is not installed; skipping the syntax check of %s", cpp)
-        return
+        return {}
     try:
         index = cindex.Index.create()
         unsaved = [(str(cpp), text)] if text is not None else None
@@ -50,3 +51,20 @@ def syntax_check(cpp: Path, include_dirs: list[str], text: bytes | None = None) 
         if _SYNTAX.match(d.spelling):
             where = d.location.file.name if d.location.file else str(cpp)
             raise LayerError(where, d.location.line, f"syntax error: {d.spelling}; fix it and run again")
+    return _enum_values(tu.cursor, cindex)
+
+
+def _enum_values(root, cindex) -> dict[str, int]:
+    values: dict[str, int] = {}
+    stack = [root]
+    while stack:
+        cur = stack.pop()
+        for ch in cur.get_children():
+            kind = ch.kind
+            if kind == cindex.CursorKind.NAMESPACE:
+                stack.append(ch)
+            elif kind == cindex.CursorKind.ENUM_DECL and ch.is_definition():
+                for e in ch.get_children():
+                    if e.kind == cindex.CursorKind.ENUM_CONSTANT_DECL:
+                        values[e.spelling] = e.enum_value
+    return values

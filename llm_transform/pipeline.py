@@ -89,8 +89,9 @@ def transform_file(cpp_path: str | Path, *, sparse: bool = False, write: bool = 
     model = read_pair(cpp)
     classify.check_content(model.cpp, model.h)
     classify.check_operation(cpp, model.binder is not None)
-    syntax_check(cpp, include_dirs_from_env(include_dirs))
-    before = build_graph(model)
+    clang_enums = syntax_check(cpp, include_dirs_from_env(include_dirs))
+    before = build_graph(model, clang_enums)
+    before.meta["clang_enum_values"] = clang_enums
     before.findings = validate(before)
     classify.check_embedding(cpp, {before.role(o) for o in before.ops()})
     errors = before.errors()
@@ -112,7 +113,7 @@ def transform_file(cpp_path: str | Path, *, sparse: bool = False, write: bool = 
     target_h = out_dir / f"{prefix}_{model.h.path.name}" if model.h else None
     cpp_bytes = model.cpp.encode(rendered.cpp)
     h_bytes = model.h.encode(rendered.h) if model.h and rendered.h is not None else None
-    self_check(target_cpp, target_h, cpp_bytes, h_bytes, after)
+    self_check(target_cpp, target_h, cpp_bytes, h_bytes, after, before.meta["enum_info"].from_clang)
     result = TransformResult(cpp, model.h.path if model.h else None, target_cpp, target_h, cpp_bytes, h_bytes,
                              before, after, changes, _tier(before), rendered.renames, rendered.notes)
     if write:
@@ -120,11 +121,14 @@ def transform_file(cpp_path: str | Path, *, sparse: bool = False, write: bool = 
     return result
 
 
-def self_check(target_cpp: Path, target_h: Path | None, cpp: bytes, h: bytes | None, expected: LayerGraph) -> None:
-    """Read the generated pair back and require the graph the pass produced, with clean validation."""
+def self_check(target_cpp: Path, target_h: Path | None, cpp: bytes, h: bytes | None, expected: LayerGraph,
+               external_enum_values: dict[str, int] | None = None) -> None:
+    """Read the generated pair back and require the graph the pass produced, with clean validation.
+    ``external_enum_values``: explicit enum values only libclang could evaluate in the source (they refer
+    to nothing inside the enum, so insertions do not move them)."""
     try:
         model = read_pair(target_cpp, target_h, cpp_text=cpp, h_text=h)
-        got = build_graph(model)
+        got = build_graph(model, external_enum_values)
     except LayerError as exc:
         raise LayerError(target_cpp, exc.line, f"self-check failed, nothing written: the generated file does "
                          f"not read back ({exc.reason}); please report this layer") from None

@@ -1,0 +1,40 @@
+"""libclang's AST is used where it stays reliable without the ATB headers: enum constant values."""
+
+from __future__ import annotations
+
+import shutil
+
+from graph.build import build_graph
+from graph.validate import validate
+from llm_transform import load_layer, transform_file
+from llm_transform.reader import read_pair
+from tests.conftest import FIXTURES, layer_cpp
+
+
+def _with_external_first_value(tmp_path):
+    shutil.copytree(FIXTURES / "layers" / "enum_in_cpp", tmp_path / "l")
+    cpp = layer_cpp(tmp_path / "l")
+    text = cpp.read_text(encoding="utf-8")
+    i = text.index("enum ToyDecoderLayerTensorId")
+    text = text[:i] + "constexpr int FIRST_TENSOR_ID = 0;\n" + text[i:]
+    cpp.write_text(text.replace("IN_HIDDENSTATES = 0,", "IN_HIDDENSTATES = FIRST_TENSOR_ID,", 1), encoding="utf-8")
+    return cpp
+
+
+def test_enum_value_only_libclang_can_evaluate(tmp_path):
+    cpp = _with_external_first_value(tmp_path)
+    without = load_layer(cpp, clang=False)
+    assert any("cannot evaluate" in f.message for f in without.errors())
+    with_clang = load_layer(cpp)
+    assert with_clang.errors() == []
+    r = transform_file(cpp, write=False)  # and the self-check reads the output back the same way
+    assert "IN_QKVMIXEDLINEAR_DEQSCALE" in r.after.added_tensors() or r.after.added_tensors()
+
+
+def test_disagreement_with_libclang_is_an_error():
+    cpp = layer_cpp(FIXTURES / "layers" / "enum_in_cpp")
+    lg = build_graph(read_pair(cpp))
+    lg.meta["clang_enum_values"] = {"IN_HIDDENSTATES": 0, "IN_HOLDER": 99}
+    msgs = [f.message for f in validate(lg) if f.severity == "error"]
+    assert any("IN_HOLDER is 99 for libclang" in m for m in msgs)
+    assert not any("IN_HIDDENSTATES" in m for m in msgs)
