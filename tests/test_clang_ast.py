@@ -28,7 +28,8 @@ def test_enum_value_only_libclang_can_evaluate(tmp_path):
     with_clang = load_layer(cpp)
     assert with_clang.errors() == []
     r = transform_file(cpp, write=False)  # and the self-check reads the output back the same way
-    assert "IN_QKVMIXEDLINEAR_DEQSCALE" in r.after.added_tensors() or r.after.added_tensors()
+    assert r.after.added_tensors()[:2] == ["IN_QKVMIXEDLINEAR_DEQSCALE", "IN_QKVMIXEDLINEAR_BIAS"]
+    assert "IN_HIDDENSTATES = FIRST_TENSOR_ID," in r.cpp_text.decode()
 
 
 def test_disagreement_with_libclang_is_an_error():
