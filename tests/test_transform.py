@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 import shutil
 
@@ -96,3 +97,37 @@ def test_edited_target_is_not_overwritten_without_force(tmp_path):
     assert r.target_cpp.read_text() == "// edited by hand\n"
     transform_file(cpp, force=True)
     assert r.target_cpp.read_bytes() == r.cpp_text
+
+
+def _touched_names(r) -> set[str]:
+    """Identifiers the rewrite has a reason to change on a line."""
+    model = r.before.source
+    names = set(r.renames) | {g.name for g in model.guards}
+    names |= {"IN_TENSOR_COUNT", "INTERMEDIATE_TENSOR_COUNT", "INTERNAL_TENSOR_COUNT", "NODE_COUNT", "include"}
+    names |= set(r.after.meta.get("removed_tensors", []))
+    for op in [*r.after.changed_ops(), *r.after.meta.get("removed_ops", [])]:
+        d = r.before.graph.nodes[op]
+        names.add(d["node"])
+        if d.get("param_var"):
+            names.add(d["param_var"])
+        names.update(r.before.inputs_of(op))
+        names.update(r.before.outputs_of(op))
+        if d["variant"].create is not None:
+            names.add(d["variant"].create.callee.rsplit("::", 1)[-1])
+    return names
+
+
+@pytest.mark.parametrize("sparse", MODES, ids=["quant", "sparse"])
+@pytest.mark.parametrize("folder", CANDIDATES, ids=[d.name for d in CANDIDATES])
+def test_only_lines_with_a_reason_change(folder, sparse):
+    r = transform_file(layer_cpp(folder), sparse=sparse, write=False)
+    touched = _touched_names(r)
+    for src_path, out in ((r.source_cpp, r.cpp_text), (r.source_h, r.h_text)):
+        old = src_path.read_bytes().decode("utf-8-sig").splitlines()
+        new = out.decode("utf-8-sig").splitlines()
+        for tag, i1, i2, _j1, _j2 in difflib.SequenceMatcher(None, old, new, autojunk=False).get_opcodes():
+            if tag in ("replace", "delete"):
+                for line in old[i1:i2]:
+                    words = set(re.findall(r"\w+", line))
+                    assert line.strip() == "" or words & touched or any(t in line for t in touched), \
+                        f"{src_path.name}: line changed without a reason: {line!r}"
