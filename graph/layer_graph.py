@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -201,10 +200,3 @@ class LayerGraph:
 
 def add_tensor(g: nx.MultiDiGraph, name: str, kind: str, index: float, **attrs: Any) -> None:
     g.add_node(name, kind=TENSOR, name=name, tensor_kind=kind, index=index, role_in={}, **attrs)
-
-
-def wire(g: nx.MultiDiGraph, op: str, inputs: Iterable[str], outputs: Iterable[str], condition: str = "") -> None:
-    for slot, t in enumerate(inputs):
-        g.add_edge(t, op, slot=slot, condition=condition)
-    for slot, t in enumerate(outputs):
-        g.add_edge(op, t, slot=slot, condition=condition)

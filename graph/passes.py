@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .catalogue import OpType, catalogue
-from .layer_graph import OP, LayerGraph, add_tensor
+from .layer_graph import LayerGraph, add_tensor
 
 _WEIGHT_SUFFIX = re.compile(r"_?(WEIGHTS?|WEIGTH|WIGHT|WEIGHT_ID)$")
 STANDARD_LABELS = {"norm->linear": "qkv", "norm->mlp": "selfLn", "parallel_linear": "dense", "mlp_down": "ffnOut",
@@ -429,7 +429,3 @@ def _is_packed(lg: LayerGraph, op: str) -> bool:
     from .build import _is_packed as packed
 
     return lg.role(op) == "mlp" and packed(lg, op)
-
-
-def op_nodes(lg: LayerGraph) -> list[str]:
-    return [n for n, d in lg.graph.nodes(data=True) if d["kind"] == OP]

@@ -125,15 +125,6 @@ class JsonRead:
     indent: str = ""
 
 
-@dataclass
-class Identifier:
-    """An identifier token occurrence; renaming edits these."""
-
-    file: str
-    text: str
-    span: Span
-
-
 # ---------------------------------------------------------------------------------------------------
 # The layer-building function body
 
@@ -246,7 +237,6 @@ class LayerSource:
     json_reads: list[JsonRead] = field(default_factory=list)
     layer: LayerFunction | None = None
     binder: Binder | None = None
-    identifiers: list[Identifier] = field(default_factory=list)
 
     def file(self, which: str) -> SourceFile:
         if which == "cpp":
