@@ -61,6 +61,12 @@ def validate(lg: LayerGraph) -> list[Finding]:
                 add("warning", f"cannot evaluate {cname} = {c.value}", c.file, c.span[0])
             elif v != actual:
                 add("error", f"{cname} is {v} but the enum has {actual} {what} entries", c.file, c.span[0])
+    # `opGraph.inTensorNum = 17;` written as a literal is a count like the constants
+    for s in model.layer.settings:
+        actual = {"inTensorNum": n_in, "outTensorNum": n_out, "internalTensorNum": n_mid}.get(s.what)
+        v = s.value.strip().rstrip("uUlL")
+        if actual is not None and v.isdigit() and int(v) != actual:
+            add("error", f"{model.layer.graph_var}.{s.what} is {v} but the enum has {actual}", "cpp", s.span[0])
     _check_nodes(lg, model, names, add)
     _check_dataflow(lg, model, add)
     return out

@@ -204,7 +204,8 @@ class BodyReader:
                     self.layer.resize_to_node_id = True
                 return
             if n >= 4 and texts[3] == "=":
-                self.layer.settings.append(GraphSetting(texts[2], v.text(i + 4, semi), span, cond))
+                self.layer.settings.append(GraphSetting(texts[2], v.text(i + 4, semi), span, cond,
+                                                        (toks[i + 4].start, toks[semi - 1].end)))
                 return
         # declaration of a local variable (params among them)
         decl = self._declaration(i, semi, span, cond, scope)

@@ -197,6 +197,7 @@ class GraphSetting:
     value: str
     span: Span
     cond: Cond
+    value_span: Span | None = None
 
 
 @dataclass

@@ -9,7 +9,7 @@ from pathlib import Path
 from .body import BodyReader
 from .decls import DeclReader, read_directives
 from .errors import LayerError
-from .model import Binder, FunctionDef, LayerSource
+from .model import Binder, Constant, FunctionDef, LayerSource
 from .source import SourceFile
 from .tokens import TokenView
 
@@ -88,6 +88,11 @@ def _find_layer(model: LayerSource, view: TokenView) -> None:
         raise LayerError(view.src.path, model.line("cpp", candidates[1].span[0]),
                          f"several graph-building functions ({names}); the tool rewrites one layer per file")
     model.layer = BodyReader(view, candidates[0]).run()
+    # count constants declared inside the layer function count as constants too
+    known = {c.name for c in model.constants}
+    for p in model.layer.params:
+        if p.var.endswith("_COUNT") and p.var not in known and p.init and p.init_span and not p.cond:
+            model.constants.append(Constant("cpp", p.var, p.type_text, p.init.strip(), p.init_span, p.span))
     if not model.layer.nodes:
         raise LayerError(view.src.path, model.line("cpp", candidates[0].span[0]),
                          "the layer function declares no graph nodes (atb::Node &x = opGraph.nodes.at(...))")

@@ -189,6 +189,11 @@ class Renderer:
             if int(m.group(1)) != value:
                 self.edit(c.file, c.value_span[0], c.value_span[1] - c.value_span[0], f"{value}{m.group(2)}",
                           cname)
+        for s in self.m.layer.settings:  # `opGraph.inTensorNum = 17;` written as a literal
+            value = {"inTensorNum": n_in, "internalTensorNum": n_mid}.get(s.what)
+            m = re.fullmatch(r"(\d+)([uUlL]*)", s.value.strip())
+            if value is not None and m and s.value_span and int(m.group(1)) != value:
+                self.edit("cpp", s.value_span[0], s.value_span[1] - s.value_span[0], f"{value}{m.group(2)}", s.what)
 
     # -- tensor lists -----------------------------------------------------------------------------
     def lists(self) -> None:

@@ -1,0 +1,46 @@
+"""Count idioms beyond namespace-level constants: literal graph counts and constants local to the layer
+function are validated and kept in step by the rewrite."""
+
+from __future__ import annotations
+
+import shutil
+
+from llm_transform import load_layer, transform_file
+from tests.conftest import FIXTURES, layer_cpp
+
+
+def _variant(tmp_path, *replacements):
+    shutil.copytree(FIXTURES / "layers" / "enum_in_cpp", tmp_path / "l")
+    cpp = layer_cpp(tmp_path / "l")
+    text = cpp.read_text(encoding="utf-8")
+    for old, new in replacements:
+        assert old in text
+        text = text.replace(old, new, 1)
+    cpp.write_text(text, encoding="utf-8")
+    return cpp
+
+
+LITERAL = ("opGraph.inTensorNum = IN_TENSOR_COUNT;", "opGraph.inTensorNum = 17;")
+GRAPH = "    atb::GraphParam opGraph;\n"
+LOCAL_NODE_COUNT = [("static const uint64_t NODE_COUNT = 10;\n", ""),
+                    (GRAPH, "    const uint64_t NODE_COUNT = 10;\n" + GRAPH)]
+
+
+def test_literal_graph_count_is_rewritten(tmp_path):
+    cpp = _variant(tmp_path, LITERAL)
+    assert load_layer(cpp).errors() == []
+    r = transform_file(cpp, write=False)
+    assert "opGraph.inTensorNum = 28;" in r.cpp_text.decode()
+
+
+def test_wrong_literal_graph_count_is_an_error(tmp_path):
+    cpp = _variant(tmp_path, ("opGraph.inTensorNum = IN_TENSOR_COUNT;", "opGraph.inTensorNum = 16;"))
+    assert any("inTensorNum is 16 but the enum has 17" in f.message for f in load_layer(cpp).errors())
+
+
+def test_count_constant_local_to_the_layer_function(tmp_path):
+    cpp = _variant(tmp_path, *LOCAL_NODE_COUNT)
+    assert load_layer(cpp).errors() == []
+    bad = _variant(tmp_path / "b", LOCAL_NODE_COUNT[0],
+                   (GRAPH, "    const uint64_t NODE_COUNT = 9;\n" + GRAPH))
+    assert any("NODE_COUNT is 9" in f.message for f in load_layer(bad).errors())
