@@ -197,6 +197,7 @@ def quantize(lg: LayerGraph, opts: Options) -> tuple[LayerGraph, ChangeLog]:
         add_tensor(g, name, "weight", base + rank / 100.0, added=True, anchor=anchor, quant_role=qrole)
         return name
 
+    int8_out: dict[str, str] = {}
     for op, quant, out in norm_points:
         fields = _fill(quant["fields"], fields_by_point[op])
         plan = Plan(fields=fields)
@@ -205,10 +206,13 @@ def quantize(lg: LayerGraph, opts: Options) -> tuple[LayerGraph, ChangeLog]:
         new_ins, new_outs = list(ins), list(outs)
         added: list[str] = []
         if quant.get("extra_output"):
-            q = fresh(f"{out}_QUANT")
-            add_tensor(g, q, "intermediate", g.nodes[out]["index"] + 0.5, added=True, anchor=out, quant_role="int8_out")
+            q = int8_out.get(out)
+            if q is None:  # one int8 output per float output, shared by branch variants
+                q = int8_out[out] = fresh(f"{out}_QUANT")
+                add_tensor(g, q, "intermediate", g.nodes[out]["index"] + 0.5, added=True, anchor=out,
+                           quant_role="int8_out")
+                added.append(q)
             new_outs = [*outs, q]
-            added.append(q)
             for c in lg.consumers(out):
                 if quant_norm_out.get(c) == out:
                     quant_norm_out[c] = q
@@ -235,6 +239,7 @@ def quantize(lg: LayerGraph, opts: Options) -> tuple[LayerGraph, ChangeLog]:
         g.nodes[op].update(changed=True, plan=plan)
         log.change(op, old_inputs=ins, new_inputs=new_ins, old_outputs=outs, new_outputs=new_outs,
                    fields=[f"{p} = {v}" for p, v in fields], added=added)
+    per_weight: dict[str, dict[str, str | None]] = {}  # weight -> its bias / deqscale / index tensors
     for op, (quant, optype, eff) in sites.items():
         contract = quant
         if opts.sparse:
@@ -255,6 +260,11 @@ def quantize(lg: LayerGraph, opts: Options) -> tuple[LayerGraph, ChangeLog]:
         for s in suffixes:
             w = by_slot[f"w_{s}"]
             fill[f"w_{s}"] = w
+            wants_index = any(sl == f"i_{s}" for sl in contract["slots"])
+            if w in per_weight:  # another branch variant of the same site: same tensors
+                got = per_weight[w]
+                fill.update({f"{k}_{s}": v for k, v in got.items() if v and (k != "i" or wants_index)})
+                continue
             stem = _WEIGHT_SUFFIX.sub("", w)
             if f"b_{s}" in by_slot:
                 bias = by_slot[f"b_{s}"]
@@ -266,9 +276,10 @@ def quantize(lg: LayerGraph, opts: Options) -> tuple[LayerGraph, ChangeLog]:
                 anchor, rank = w, 1
             fill[f"d_{s}"] = add_in(f"{stem}_DEQSCALE", anchor, rank, "deqscale")
             added.append(fill[f"d_{s}"])
-            if any(sl == f"i_{s}" for sl in contract["slots"]):
+            if wants_index:
                 fill[f"i_{s}"] = add_in(f"{stem}_INDEX", anchor if anchor != w else w, 3, "index")
                 added.append(fill[f"i_{s}"])
+            per_weight[w] = {"b": fill[f"b_{s}"], "d": fill[f"d_{s}"], "i": fill.get(f"i_{s}")}
         holder = placeholder or _ensure_placeholder(lg, g, fresh)
         new_ins = [fill.get(sl, holder) for sl in contract["slots"]]
         if placeholder is None and holder not in added:
