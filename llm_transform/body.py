@@ -111,6 +111,8 @@ class BodyReader:
             # `if (CreateOperation(p, &node.operation) != atb::NO_ERROR)`: the call is the statement
             if self._creation_in(i + 2, close):
                 self.simple(i + 2, close, (*cond, *negated), scope)
+                if self.layer.creates:
+                    self.layer.creates[-1].stmt_start = v.toks[i].start
             atom = (text, True)
             i = self._branch_body(close + 1, end, (*cond, *negated, atom), scope)
             negated.append((text, False))

@@ -187,6 +187,11 @@ class CreateCall:
     span: Span
     cond: Cond
     is_new: bool = False  # ``node.operation = new X(...)``
+    stmt_start: int | None = None  # where the enclosing statement begins (``if (Create...(...) != ...)``)
+
+    @property
+    def statement_start(self) -> int:
+        return self.span[0] if self.stmt_start is None else self.stmt_start
 
 
 @dataclass

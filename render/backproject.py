@@ -334,9 +334,10 @@ class Renderer:
                 if path in brace and brace[path][0].strip() == "false":
                     s = brace[path][1]
                     self.edit("cpp", s[0], s[1] - s[0], value, f"brace {path}")
-                elif explicit_false:
-                    a = existing[-1]
-                    self._replace_value(a, value)
+                if explicit_false:
+                    self._replace_value(existing[-1], value)
+                if any(a.path == path and a.cond and a.span[0] < first_create.span[0] for a in assigns):
+                    lines.append(f"{decl.var}.{path} = {value};")  # set false in some branch: override
                 continue
             if existing and plan.type is None:
                 self._replace_value(existing[-1], value)
@@ -477,11 +478,12 @@ class Renderer:
         if not lines:
             return
         src = self.m.cpp
-        start = src.line_start(create.span[0])
-        indent = src.indent_at(create.span[0])
-        if src.text[start:create.span[0]].strip():
+        at = create.statement_start
+        start = src.line_start(at)
+        indent = src.indent_at(at)
+        if src.text[start:at].strip():
             # the call shares its line with other code: put the lines before the statement itself
-            self.edit("cpp", create.span[0], 0, " ".join(lines) + " ", "fields")
+            self.edit("cpp", at, 0, " ".join(lines) + " ", "fields")
             return
         nl = src.newline
         self.edit("cpp", start, 0, "".join(f"{indent}{ln}{nl}" for ln in lines), "fields")
