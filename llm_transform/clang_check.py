@@ -51,10 +51,14 @@ def syntax_check(cpp: Path, include_dirs: list[str], text: bytes | None = None) 
         if _SYNTAX.match(d.spelling):
             where = d.location.file.name if d.location.file else str(cpp)
             raise LayerError(where, d.location.line, f"syntax error: {d.spelling}; fix it and run again")
-    return _enum_values(tu.cursor, cindex)
+    bad_lines = {(d.location.file.name, d.location.line) for d in tu.diagnostics
+                 if d.severity >= 3 and d.location.file is not None}
+    return _enum_values(tu.cursor, cindex, bad_lines)
 
 
-def _enum_values(root, cindex) -> dict[str, int]:
+def _enum_values(root, cindex, bad_lines: set[tuple[str, int]]) -> dict[str, int]:
+    """Enum constants libclang evaluated without an error on their line (an initializer naming something
+    undeclared still gets a value, and it is not one to trust)."""
     values: dict[str, int] = {}
     stack = [root]
     while stack:
@@ -65,6 +69,11 @@ def _enum_values(root, cindex) -> dict[str, int]:
                 stack.append(ch)
             elif kind == cindex.CursorKind.ENUM_DECL and ch.is_definition():
                 for e in ch.get_children():
-                    if e.kind == cindex.CursorKind.ENUM_CONSTANT_DECL:
-                        values[e.spelling] = e.enum_value
+                    if e.kind != cindex.CursorKind.ENUM_CONSTANT_DECL:
+                        continue
+                    start, end = e.extent.start, e.extent.end
+                    fname = start.file.name if start.file else None
+                    if any((fname, line) in bad_lines for line in range(start.line, end.line + 1)):
+                        continue
+                    values[e.spelling] = e.enum_value
     return values

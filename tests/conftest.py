@@ -30,6 +30,6 @@ import os  # noqa: E402
 
 from hypothesis import settings  # noqa: E402
 
-settings.register_profile("ci", max_examples=2000)
+settings.register_profile("ci", max_examples=2000, derandomize=True)
 settings.register_profile("dev", max_examples=200)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))

@@ -39,3 +39,17 @@ def test_disagreement_with_libclang_is_an_error():
     msgs = [f.message for f in validate(lg) if f.severity == "error"]
     assert any("IN_HOLDER is 99 for libclang" in m for m in msgs)
     assert not any("IN_HIDDENSTATES" in m for m in msgs)
+
+
+def test_libclang_value_of_an_invalid_initializer_is_not_trusted(tmp_path):
+    import pytest
+
+    from llm_transform import LayerError
+
+    shutil.copytree(FIXTURES / "layers" / "enum_chained_sentinels", tmp_path / "l")
+    cpp = layer_cpp(tmp_path / "l")
+    text = cpp.read_text(encoding="utf-8")
+    cpp.write_text(text.replace("    OUT_TENSOR_MAX,\n", "", 1), encoding="utf-8")  # the sentinel is gone
+    assert any("cannot evaluate" in f.message and "OUT_TENSOR_MAX" in f.message for f in load_layer(cpp).errors())
+    with pytest.raises(LayerError):
+        transform_file(cpp, write=False)

@@ -63,7 +63,7 @@ def test_only_layer_errors_and_whatever_is_written_checks_clean(case, tmp_path_f
             assert exc.one_line().count("\n") == 0
             continue
         assert r.written
-        lg = load_layer(r.target_cpp, clang=False)
+        lg = load_layer(r.target_cpp)
         assert lg.errors() == [], [f.one_line() for f in lg.errors()]
     assert cpp.read_bytes() == cpp_bytes and cpp.with_suffix(".h").read_bytes() == h_bytes
     assert not [p for p in Path(folder).iterdir() if p.name.endswith(".tmp")]
