@@ -321,7 +321,7 @@ def _mark_weights(lg: LayerGraph) -> None:
             continue
         optype = cat.lookup(d["param_type"])
         slots = (optype.get("float_slots") if optype else None) or {}
-        if optype and _is_packed(lg, op) and optype.get("packed_slots"):
+        if optype and is_packed(lg, op) and optype.get("packed_slots"):
             slots = optype.get("packed_slots")
         for u, _, e in g.in_edges(op, data=True):
             nd = g.nodes[u]
@@ -332,7 +332,8 @@ def _mark_weights(lg: LayerGraph) -> None:
                 nd["role_in"][op] = site
 
 
-def _is_packed(lg: LayerGraph, op: str) -> bool:
+def is_packed(lg: LayerGraph, op: str) -> bool:
+    """The op's param sets `isPack = true` (a packed gate-up MLP)."""
     v = lg.graph.nodes[op]["variant"]
     if v.create is None or v.create.param is None:
         return False

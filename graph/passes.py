@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from .build import is_packed
 from .catalogue import OpType, catalogue
 from .layer_graph import LayerGraph, add_tensor
 
@@ -437,6 +438,4 @@ def _ensure_placeholder(lg: LayerGraph, g, fresh) -> str:
 
 
 def _is_packed(lg: LayerGraph, op: str) -> bool:
-    from .build import _is_packed as packed
-
-    return lg.role(op) == "mlp" and packed(lg, op)
+    return lg.role(op) == "mlp" and is_packed(lg, op)

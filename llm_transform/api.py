@@ -9,6 +9,7 @@ from graph.layer_graph import LayerGraph
 from graph.validate import validate
 
 from .clang_check import syntax_check
+from .model import LayerSource
 from .reader import include_dirs_from_env, read_pair
 
 
@@ -18,7 +19,12 @@ def load_layer(path: str | Path, *, include_dirs: list[str] | None = None, clang
     Raises ``LayerError`` for anything that cannot be modelled.
     """
     cpp = Path(path)
-    model = read_pair(cpp)
+    return checked_graph(read_pair(cpp), cpp, include_dirs=include_dirs, clang=clang)
+
+
+def checked_graph(model: LayerSource, cpp: Path, *, include_dirs: list[str] | None = None,
+                  clang: bool = True) -> LayerGraph:
+    """libclang syntax check, graph, and the validation findings (with libclang's enum values)."""
     clang_enums = syntax_check(cpp, include_dirs_from_env(include_dirs)) if clang else {}
     lg = build_graph(model, clang_enums)
     lg.meta["clang_enum_values"] = clang_enums

@@ -10,15 +10,16 @@ from pathlib import Path
 from typing import Any
 
 from graph.build import build_graph
+from graph.catalogue import catalogue
 from graph.layer_graph import LayerGraph
 from graph.passes import ChangeLog, Options, quantize
 from graph.validate import validate
 from render.backproject import Renderer
 
 from . import classify
-from .clang_check import syntax_check
+from .api import checked_graph
 from .errors import LayerError
-from .reader import include_dirs_from_env, read_pair
+from .reader import read_pair
 
 log = logging.getLogger(__name__)
 
@@ -66,16 +67,17 @@ class TransformResult:
 
 
 def _tier(before: LayerGraph) -> str:
-    types = {before.param_type(o) for o in before.ops()}
-    if any("telechat::" in t for t in types):
-        return "C"
-    v1 = {"atb_speed::common::ParallelParam", "atb_speed::common::MlpGateParam", "atb_speed::llama::MlpGateParam"}
-    if types & v1:
-        return "B"
-    lin = {before.param_type(o) for o in before.ops_with_role("linear", "parallel_linear", "mlp")}
-    if lin <= {"atb::infer::LinearParam", "atb_speed::common::ParallelParamV2", "atb_speed::common::MlpGateParamV2"}:
-        return "A"
-    return "D"
+    """ATB_LAYERS.md §4 tier, from the catalogue's `tier` of each linear-like op: C (model-local types with
+    a precedent) over B (V1 types to upgrade) over A (full precedent); any op without one makes it D."""
+    cat = catalogue()
+    tiers = set()
+    for op in before.ops_with_role("linear", "parallel_linear", "mlp"):
+        entry = cat.lookup(before.param_type(op))
+        tiers.add(entry.get("tier", "D") if entry else "D")
+    for t in ("C", "B", "D"):
+        if t in tiers:
+            return t
+    return "A"
 
 
 def transform_file(cpp_path: str | Path, *, sparse: bool = False, write: bool = True,
@@ -89,10 +91,7 @@ def transform_file(cpp_path: str | Path, *, sparse: bool = False, write: bool = 
     model = read_pair(cpp)
     classify.check_content(model.cpp, model.h)
     classify.check_operation(cpp, model.binder is not None)
-    clang_enums = syntax_check(cpp, include_dirs_from_env(include_dirs))
-    before = build_graph(model, clang_enums)
-    before.meta["clang_enum_values"] = clang_enums
-    before.findings = validate(before)
+    before = checked_graph(model, cpp, include_dirs=include_dirs)
     classify.check_embedding(cpp, {before.role(o) for o in before.ops()})
     errors = before.errors()
     if errors:
