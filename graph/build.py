@@ -7,9 +7,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import networkx as nx
-
-from llm_transform.errors import LayerError
-from llm_transform.model import CreateCall, EnumDecl, LayerSource, TensorList
+from llm_transform.source.errors import LayerError
+from llm_transform.source.model import CreateCall, EnumDecl, LayerSource, TensorList
 
 from .catalogue import catalogue
 from .conditions import MAX_ATOMS, Assignment, assignments, describe, holds

@@ -20,7 +20,7 @@ class Finding:
     line: int | None = None
 
     def __post_init__(self) -> None:
-        from llm_transform.errors import one_line
+        from llm_transform.source.errors import one_line
 
         self.message = one_line(self.message)
 

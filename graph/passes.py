@@ -98,7 +98,8 @@ def _contract(optype: OpType, opts: Options) -> tuple[str | None, dict[str, Any]
     if opts.qkv_style == "linear-quant" and optype.get("quant_linear_quant"):
         quant = optype.get("quant_linear_quant")
     if quant is None:
-        return f"no quantization precedent for {optype.name or 'this op'} (ATB_LAYERS.md §3.5)", None, optype
+        reason = f"no quantization precedent for {optype.name or 'this op'} in hand-written quant layers; left float"
+        return reason, None, optype
     if quant.get("opt_in") == "telechat" and not opts.telechat:
         return f"model-local type {optype.name} kept float (enable with --telechat)", None, optype
     return None, quant, optype
@@ -225,7 +226,7 @@ def quantize(lg: LayerGraph, opts: Options) -> tuple[LayerGraph, ChangeLog]:
             g.remove_node(outs[0])
             new.meta.setdefault("removed_ops", []).append(add_op)
             new.meta.setdefault("removed_tensors", []).append(outs[0])
-            log.change(add_op, removed=True, reason=f"anti-outlier beta {beta} folded into {op} (§3.3)")
+            log.change(add_op, removed=True, reason=f"anti-outlier beta {beta} folded into {op}")
         elif len(ins) < 3:
             if beta_name is None:
                 anchor = placeholder if placeholder and placeholder in g else _last_input(lg)

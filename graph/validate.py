@@ -5,8 +5,7 @@ from __future__ import annotations
 import itertools
 
 import networkx as nx
-
-from llm_transform.model import LayerSource
+from llm_transform.source.model import LayerSource
 
 from .build import EnumInfo, evaluate
 from .conditions import holds

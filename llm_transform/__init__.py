@@ -1,6 +1,9 @@
 """llm-transform: rewrite float ATB layers into W8A8 and sparse-W8A8 layers through their dataflow graph.
 
-The names below are imported on first use so that the command line stays quick to start.
+This top floor holds the pipeline (classify, transform, verify, write), the public API, file discovery
+and the command line; it may import every floor below it: ``llm_transform.render``, ``llm_transform.graph``
+and ``llm_transform.source`` (installed from the repository folders ``render/``, ``graph/``, ``source/``).
+The public names are imported on first use so that the command line stays quick to start.
 """
 
 from __future__ import annotations
@@ -11,16 +14,15 @@ __version__ = "0.1.0"
 __all__ = ["LayerError", "LayerGraph", "TransformResult", "load_layer", "transform_file"]
 
 if TYPE_CHECKING:  # pragma: no cover
-    from graph.layer_graph import LayerGraph
-
     from .api import load_layer
-    from .errors import LayerError
+    from .graph.layer_graph import LayerGraph
     from .pipeline import TransformResult, transform_file
+    from .source.errors import LayerError
 
 
 def __getattr__(name: str) -> Any:
     if name == "LayerError":
-        from .errors import LayerError
+        from .source.errors import LayerError
 
         return LayerError
     if name == "load_layer":
@@ -28,7 +30,7 @@ def __getattr__(name: str) -> Any:
 
         return load_layer
     if name == "LayerGraph":
-        from graph.layer_graph import LayerGraph
+        from .graph.layer_graph import LayerGraph
 
         return LayerGraph
     if name in ("transform_file", "TransformResult"):

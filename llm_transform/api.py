@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from graph.build import build_graph
-from graph.layer_graph import LayerGraph
-from graph.validate import validate
-
-from .clang_check import syntax_check
-from .model import LayerSource
-from .reader import include_dirs_from_env, read_pair
+from .graph.build import build_graph
+from .graph.layer_graph import LayerGraph
+from .graph.validate import validate
+from .source.clang_check import syntax_check
+from .source.model import LayerSource
+from .source.reader import include_dirs_from_env, read_pair
 
 
 def load_layer(path: str | Path, *, include_dirs: list[str] | None = None, clang: bool = True) -> LayerGraph:

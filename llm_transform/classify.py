@@ -1,4 +1,4 @@
-"""Is a float layer pair a rewrite candidate? ATB_LAYERS.md §4, first matching rule wins."""
+"""Is a float layer pair a rewrite candidate? The non-candidate classes in order; the first matching rule wins."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import LayerError
-from .lexer import PREPROC
-from .source import SourceFile
+from .source.errors import LayerError
+from .source.lexer import PREPROC
+from .source.source_file import SourceFile
 
 
 @dataclass(frozen=True)
@@ -19,7 +19,7 @@ class Rule:
     reason: str
 
 
-# (class, code pattern, what to tell the user) in §4 order; the name rules are checked separately.
+# (class, code pattern, what to tell the user) in the order they are tried; the name rules are checked separately.
 _RULES = [
     Rule("template", re.compile(r"FusionAttentionParam\s*<|MlpParam\s*<|\bpackQuantType\b|\blinearQuantType\b"),
          "layer is quant-aware through its templates; quantize by setting packQuantType/linearQuantType "

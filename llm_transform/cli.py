@@ -41,7 +41,7 @@ def check(sources: tuple[Path, ...], recursive: bool, as_json: bool, include_dir
     _setup_logging(log_level)
     from .api import load_layer
     from .discovery import find_layers
-    from .errors import LayerError
+    from .source.errors import LayerError
 
     reports = []
     failed = False
@@ -113,11 +113,10 @@ def transform(source: Path, enable_sparse: bool, output_dir: Path | None, recurs
     _setup_logging(log_level)
     import difflib
 
-    from graph.passes import Options
-
     from .discovery import find_layers
-    from .errors import LayerError
+    from .graph.passes import Options
     from .pipeline import transform_file
+    from .source.errors import LayerError
 
     names: dict[str, str] = {}
     if scale_names is not None:
@@ -191,7 +190,7 @@ def _picture_path(graph_out: Path, target_cpp: Path, *, many: bool) -> Path:
 
 def _draw(lg, path: Path, before=None) -> str | None:
     """Write the picture; the one-line reason when it cannot be drawn."""
-    from render.picture import PictureError, side_by_side, to_dot, to_json_data, write_picture
+    from .render.picture import PictureError, side_by_side, to_dot, to_json_data, write_picture
 
     dot = side_by_side(before, lg) if before is not None else to_dot(lg)
     try:
@@ -217,7 +216,7 @@ def graph_command(source: Path, output: Path, mode: str | None, before_after: bo
                   log_level: str) -> None:
     """Draw a layer's dataflow graph: the float layer, or its rewrite with what changed highlighted."""
     _setup_logging(log_level)
-    from .errors import LayerError
+    from .source.errors import LayerError
 
     dirs = [str(d) for d in include_dirs]
     try:

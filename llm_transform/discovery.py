@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .errors import LayerError
+from .source.errors import LayerError
 
 CPP_SUFFIXES = (".cpp", ".cc", ".cxx")
 

@@ -9,17 +9,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from graph.build import build_graph
-from graph.catalogue import catalogue
-from graph.layer_graph import LayerGraph
-from graph.passes import ChangeLog, Options, quantize
-from graph.validate import validate
-from render.backproject import Renderer
-
 from . import classify
 from .api import checked_graph
-from .errors import LayerError
-from .reader import read_pair
+from .graph.build import build_graph
+from .graph.catalogue import catalogue
+from .graph.layer_graph import LayerGraph
+from .graph.passes import ChangeLog, Options, quantize
+from .graph.validate import validate
+from .render.backproject import Renderer
+from .source.errors import LayerError
+from .source.reader import read_pair
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +66,7 @@ class TransformResult:
 
 
 def _tier(before: LayerGraph) -> str:
-    """ATB_LAYERS.md §4 tier, from the catalogue's `tier` of each linear-like op: C (model-local types with
+    """The candidate tier, from the catalogue's `tier` of each linear-like op: C (model-local types with
     a precedent) over B (V1 types to upgrade) over A (full precedent); any op without one makes it D."""
     cat = catalogue()
     tiers = set()

@@ -7,11 +7,11 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from graph.layer_graph import LayerGraph
-from graph.passes import ChangeLog, Plan
-from llm_transform.errors import LayerError
-from llm_transform.lexer import IDENT
-from llm_transform.model import CreateCall, LayerSource, ParamDecl, TensorList
+from llm_transform.graph.layer_graph import LayerGraph
+from llm_transform.graph.passes import ChangeLog, Plan
+from llm_transform.source.errors import LayerError
+from llm_transform.source.lexer import IDENT
+from llm_transform.source.model import CreateCall, LayerSource, ParamDecl, TensorList
 
 from .edits import Edit, EditConflict, apply_edits
 
@@ -362,7 +362,7 @@ class Renderer:
 
     def _retype(self, decl: ParamDecl, plan: Plan, assigns) -> set[str]:
         """Change the declared type; returns the plan fields the new brace initialiser already sets."""
-        from graph.catalogue import catalogue
+        from llm_transform.graph.catalogue import catalogue
 
         absorbed: set[str] = set()
         self.edit("cpp", decl.type_span[0], decl.type_span[1] - decl.type_span[0], plan.type, "param type")
@@ -411,7 +411,7 @@ class Renderer:
         if not decl.init or not decl.init.strip().startswith("{") or decl.init_span is None:
             return {}
         names = None
-        from graph.catalogue import catalogue
+        from llm_transform.graph.catalogue import catalogue
 
         t = catalogue().lookup(decl.type_text)
         if t is not None:

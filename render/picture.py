@@ -12,8 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import networkx as nx
-
-from graph.layer_graph import OP, LayerGraph
+from llm_transform.graph.layer_graph import OP, LayerGraph
 
 ROLE_FILL = {
     "norm": "#d9ead3", "linear": "#cfe2f3", "parallel_linear": "#cfe2f3", "mlp": "#fce5cd",

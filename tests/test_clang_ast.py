@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import shutil
 
-from graph.build import build_graph
-from graph.validate import validate
+from llm_transform.graph.build import build_graph
+from llm_transform.graph.validate import validate
+from llm_transform.source.reader import read_pair
+
 from llm_transform import load_layer, transform_file
-from llm_transform.reader import read_pair
 from tests.conftest import FIXTURES, layer_cpp
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .errors import LayerError
 from .lexer import IDENT, PREPROC, PUNCT, Token
-from .source import SourceFile
+from .source_file import SourceFile
 
 OPEN = {"(": ")", "[": "]", "{": "}"}
 CLOSE = {")": "(", "]": "[", "}": "{"}

@@ -24,7 +24,7 @@ class LayerError(Exception):
         self.path = str(path) if path is not None else None
         self.line = line
         self.reason = one_line(reason)
-        #: "error" for unreadable/unmodellable input, or a §4 non-candidate class
+        #: "error" for unreadable/unmodellable input, or a non-candidate class
         #: (w8a8, template, sparse_branches, plugin_ops, quant_branches, operation, embedding).
         self.kind = kind
         super().__init__(self.one_line())

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .source import SourceFile
+from .source_file import SourceFile
 
 Span = tuple[int, int]
 #: A conjunction of branch literals: ((condition text, polarity), ...), outermost first.

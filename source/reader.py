@@ -10,7 +10,7 @@ from .body import BodyReader
 from .decls import DeclReader, read_directives
 from .errors import LayerError
 from .model import Binder, Constant, FunctionDef, LayerSource
-from .source import SourceFile
+from .source_file import SourceFile
 from .tokens import TokenView
 
 log = logging.getLogger(__name__)
