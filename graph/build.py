@@ -7,8 +7,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import networkx as nx
+
 from llm_transform.source.errors import LayerError
-from llm_transform.source.model import CreateCall, EnumDecl, LayerSource, TensorList
+from llm_transform.source.model import CreateCall, EnumDecl, FieldAssign, LayerSource, TensorList
 
 from .catalogue import catalogue
 from .conditions import MAX_ATOMS, Assignment, assignments, describe, holds
@@ -331,14 +332,18 @@ def _mark_weights(lg: LayerGraph) -> None:
                 nd["role_in"][op] = site
 
 
+def param_assigns(lg: LayerGraph, op: str) -> list[FieldAssign]:
+    """The field assignments, in source order, to the param variable the op is created from."""
+    v = lg.graph.nodes[op]["variant"]
+    if v.create is None or v.create.param is None or lg.source is None:
+        return []
+    return [a for a in lg.source.layer.assigns if a.param is v.create.param]
+
+
 def is_packed(lg: LayerGraph, op: str) -> bool:
     """The op's param sets `isPack = true` (a packed gate-up MLP)."""
-    v = lg.graph.nodes[op]["variant"]
-    if v.create is None or v.create.param is None:
-        return False
-    model = lg.source
-    for a in model.layer.assigns:
-        if a.param is v.create.param and a.path == "isPack":
+    for a in param_assigns(lg, op):
+        if a.path == "isPack":
             return a.value.strip() == "true"
     return False
 
@@ -351,4 +356,4 @@ def _namespaces_at(model: LayerSource, offset: int) -> list[str]:
     return names
 
 
-__all__ = ["TENSOR", "build_graph", "node_variants", "read_enums"]
+__all__ = ["TENSOR", "build_graph", "is_packed", "node_variants", "param_assigns", "read_enums"]

@@ -18,6 +18,10 @@ class Finding:
     message: str
     path: str | None = None
     line: int | None = None
+    #: what was checked and of what: the same (code, subject) in a float layer and in its rewrite is the
+    #: same finding even when the numbers in the message or the line moved
+    code: str = ""
+    subject: str = ""
 
     def __post_init__(self) -> None:
         from llm_transform.source.errors import one_line
@@ -30,8 +34,13 @@ class Finding:
             where = f"{where}:{self.line}"
         return f"{where}: {self.severity}: {self.message}"
 
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.severity, self.code or self.message, self.subject)
+
     def as_dict(self) -> dict[str, Any]:
-        return {"severity": self.severity, "message": self.message, "path": self.path, "line": self.line}
+        return {"severity": self.severity, "message": self.message, "path": self.path, "line": self.line,
+                "code": self.code}
 
 
 @dataclass

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from .build import is_packed
+from .build import is_packed, param_assigns
 from .catalogue import OpType, catalogue
 from .layer_graph import LayerGraph, add_tensor
 
@@ -29,6 +29,8 @@ class Options:
     upgrade_v1: bool = True
     telechat: bool = True
     scale_names: dict[str, str] = field(default_factory=dict)  # point label or op name -> field base name
+    beta: str = "shared"  # "shared" (one IN_BETA for every quant RmsNorm) | "per-norm" (IN_<NORM>_BETA each)
+    unpack_mlp: bool = False  # split a packed gate-up MLP weight into up and gate weights
 
 
 @dataclass
@@ -39,14 +41,16 @@ class Plan:
     init: str | None = None  # new brace initialiser for a type change
     callee: str | None = None
     fields: list[tuple[str, str]] = field(default_factory=list)
-    only_if_false: list[str] = field(default_factory=list)  # fields set only where the float sets false
+    #: fields whose type default is already the wanted value: changed only where the float sets another one
+    only_if_set: list[str] = field(default_factory=list)
     renames: dict[str, str] = field(default_factory=dict)  # float field path -> new path (V1 upgrade)
     keep_fields: list[str] | None = None  # on a type change: float assignments kept (None: all)
+    dropped: list[str] = field(default_factory=list)  # float assignments the new type has no field for
     include: str | None = None
     old_include: str | None = None
 
     def key(self) -> tuple:
-        return (self.type, self.init, self.callee, tuple(self.fields), tuple(self.only_if_false),
+        return (self.type, self.init, self.callee, tuple(self.fields), tuple(self.only_if_set),
                 tuple(sorted(self.renames.items())), tuple(self.keep_fields or ()))
 
 
@@ -121,6 +125,12 @@ def quantize(lg: LayerGraph, opts: Options) -> tuple[LayerGraph, ChangeLog]:
             continue
         if not lg.site_tensors(op):
             log.skip(op, "its weight slots are not filled; nothing to quantize")
+            continue
+        stray = _unplaced_input(lg, op)
+        if stray is not None:  # rewiring would leave a tensor the float layer feeds unread
+            slot, t = stray
+            log.skip(op, f"slot {slot} reads {t}, which the float layout of {optype.name} does not place; left "
+                     "float so that no input goes unread")
             continue
         sites[op] = (quant, optype, eff)
     # -- 2. norms: quantized when every consumer of the output takes int8 (RmsNorm), or at least one
@@ -200,6 +210,7 @@ def quantize(lg: LayerGraph, opts: Options) -> tuple[LayerGraph, ChangeLog]:
         return name
 
     int8_out: dict[str, str] = {}
+    per_norm_beta: dict[str, str] = {}  # norm gamma -> its own beta (--beta per-norm)
     for op, quant, out in norm_points:
         fields = _fill(quant["fields"], fields_by_point[op])
         plan = Plan(fields=fields)
@@ -227,6 +238,13 @@ def quantize(lg: LayerGraph, opts: Options) -> tuple[LayerGraph, ChangeLog]:
             new.meta.setdefault("removed_ops", []).append(add_op)
             new.meta.setdefault("removed_tensors", []).append(outs[0])
             log.change(add_op, removed=True, reason=f"anti-outlier beta {beta} folded into {op}")
+        elif len(ins) < 3 and opts.beta == "per-norm":
+            gamma = ins[1]
+            beta = per_norm_beta.get(gamma)
+            if beta is None:  # branch variants of one norm share its beta
+                beta = per_norm_beta[gamma] = add_in(f"{_WEIGHT_SUFFIX.sub('', gamma)}_BETA", gamma, 1, "beta")
+                added.append(beta)
+            new_ins = [*ins[:2], beta]
         elif len(ins) < 3:
             if beta_name is None:
                 anchor = placeholder if placeholder and placeholder in g else _last_input(lg)
@@ -242,6 +260,7 @@ def quantize(lg: LayerGraph, opts: Options) -> tuple[LayerGraph, ChangeLog]:
         log.change(op, old_inputs=ins, new_inputs=new_ins, old_outputs=outs, new_outputs=new_outs,
                    fields=[f"{p} = {v}" for p, v in fields], added=added)
     per_weight: dict[str, dict[str, str | None]] = {}  # weight -> its bias / deqscale / index tensors
+    split: dict[str, tuple[str, str, str]] = {}  # packed gate-up weight -> (it, up weight, gate weight)
     for op, (quant, optype, eff) in sites.items():
         contract = quant
         if opts.sparse:
@@ -258,6 +277,23 @@ def quantize(lg: LayerGraph, opts: Options) -> tuple[LayerGraph, ChangeLog]:
         x_in = quant_norm_out.get(op, ins[0])
         fill: dict[str, str] = {"x": x_in}
         added: list[str] = []
+        # where each weight's new tensors go in the enum: (entry they follow, rank offset among its followers)
+        place: dict[str, tuple[str, int]] = {}
+        unpacked = None
+        if opts.unpack_mlp and _is_packed(lg, op):
+            unpacked = split.get(by_slot["w_up"]) or _unpack(lg, op, by_slot, log)
+            if unpacked is not None:
+                packed, up, gate = unpacked
+                if packed not in split:  # first variant of the site: the two weights replace the packed one
+                    split[packed] = unpacked
+                    add_tensor(g, up, "weight", g.nodes[packed]["index"], added=True, anchor=packed,
+                               replaces=packed, quant_role="weight")
+                    add_tensor(g, gate, "weight", g.nodes[packed]["index"] + 0.04, added=True, anchor=packed,
+                               quant_role="weight")
+                    in_names.update((up, gate))
+                    added += [up, gate]
+                by_slot["w_up"], by_slot["w_gate"] = up, gate
+                place = {up: (packed, 0), gate: (packed, 4)}
         suffixes = sorted({s[2:] for s in by_slot if s.startswith("w_")}, key=["", "up", "gate", "down"].index)
         for s in suffixes:
             w = by_slot[f"w_{s}"]
@@ -268,24 +304,27 @@ def quantize(lg: LayerGraph, opts: Options) -> tuple[LayerGraph, ChangeLog]:
                 fill.update({f"{k}_{s}": v for k, v in got.items() if v and (k != "i" or wants_index)})
                 continue
             stem = _WEIGHT_SUFFIX.sub("", w)
+            at, offset = place.get(w, (w, 0))
             if f"b_{s}" in by_slot:
                 bias = by_slot[f"b_{s}"]
                 fill[f"b_{s}"] = bias
                 anchor, rank = bias, 1
             else:
-                fill[f"b_{s}"] = add_in(f"{stem}_BIAS", w, 2, "bias")
+                fill[f"b_{s}"] = add_in(f"{stem}_BIAS", at, offset + 2, "bias")
                 added.append(fill[f"b_{s}"])
-                anchor, rank = w, 1
+                anchor, rank = at, offset + 1
             fill[f"d_{s}"] = add_in(f"{stem}_DEQSCALE", anchor, rank, "deqscale")
             added.append(fill[f"d_{s}"])
             if wants_index:
-                fill[f"i_{s}"] = add_in(f"{stem}_INDEX", anchor if anchor != w else w, 3, "index")
+                fill[f"i_{s}"] = add_in(f"{stem}_INDEX", anchor if anchor != at else at, offset + 3, "index")
                 added.append(fill[f"i_{s}"])
             per_weight[w] = {"b": fill[f"b_{s}"], "d": fill[f"d_{s}"], "i": fill.get(f"i_{s}")}
-        holder = placeholder or _ensure_placeholder(lg, g, fresh)
-        new_ins = [fill.get(sl, holder) for sl in contract["slots"]]
-        if placeholder is None and holder not in added:
+        unfilled = [sl for sl in contract["slots"] if sl not in fill]
+        holder = placeholder
+        if unfilled and holder is None:  # declared only when some slot reads it
+            holder = placeholder = _ensure_placeholder(lg, g, fresh)
             added.append(holder)
+        new_ins = [fill.get(sl, holder) for sl in contract["slots"]]
         points = fields_by_point.get(op, {})
         down = fields_by_point.get(op + "#down", {})
         values = {**points, **{f"down_{k}": v for k, v in down.items()}}
@@ -300,24 +339,39 @@ def quantize(lg: LayerGraph, opts: Options) -> tuple[LayerGraph, ChangeLog]:
         plan = Plan(fields=_fill(fields, values), type=contract.get("type"), init=contract.get("init"),
                     keep_fields=contract.get("keep_fields"))
         only = quant.get("only_change_fields") or []
-        plan.only_if_false = [p for p, _ in plan.fields if p in only]
+        plan.only_if_set = [p for p, _ in plan.fields if p in only]
         if eff is not optype:  # V1 upgrade
             up = optype.get("upgrade")
             plan.type, plan.callee, plan.renames = eff.name, up["callee"], dict(up.get("field_renames", {}))
             plan.include, plan.old_include = up.get("include"), up.get("old_include")
+            members = set(eff.get("members", []))
+            float_paths = [a.path for a in param_assigns(lg, op)]
+            plan.dropped = sorted({p for p in float_paths if members and p.split(".")[0] not in plan.renames
+                                   and p.split(".")[0] not in members})
+            if plan.dropped:
+                plan.keep_fields = [p for p in float_paths if p not in plan.dropped]
+                log.followups.append(f"{op}: {eff.name} has no field {', '.join(plan.dropped)}; the float "
+                                     "assignment is dropped")
             log.followups.append(f"{op}: {optype.name} upgraded to {eff.name}; check the comm fields moved to "
                                  "commParam / commDownParam")
-        if _is_packed(lg, op):
+        if unpacked is not None:
+            plan.fields.append(("isPack", "false"))
+            plan.only_if_set.append("isPack")  # false is the default: only the float's `true` is edited
+            log.followups.append(f"{op}: packed gate-up weight {unpacked[0]} split into {unpacked[1]} and "
+                                 f"{unpacked[2]}; the model must supply the two weights separately")
+        elif _is_packed(lg, op):
             plan.fields = [(p, v) for p, v in plan.fields if p not in ("isPack", "quantGateParam.quantType",
                                                                       "quantGateParam.isQuantOp")]
             log.followups.append(f"{op}: packed gate-up MLP kept packed; the model must supply the packed "
-                                 "gate-up weight's deqscale and bias in the up slots")
+                                 "gate-up weight's deqscale and bias in the up slots (--unpack-mlp splits it)")
         _rewire(g, op, new_ins, lg.outputs_of(op))
         g.nodes[op].update(changed=True, plan=plan)
         if plan.type:
             g.nodes[op]["param_type"] = plan.type
         log.change(op, old_inputs=ins, new_inputs=new_ins, fields=[f"{p} = {v}" for p, v in plan.fields],
-                   type=plan.type, added=added)
+                   type=plan.type, added=added, dropped_fields=plan.dropped)
+    for packed in split:  # its enum entry now names the up weight
+        g.remove_node(packed)
     new.meta["scale_fields"] = log.scale_fields
     new.meta["mode"] = "sparse" if opts.sparse else "quant"
     return new, log
@@ -348,12 +402,46 @@ def _beta_add(lg: LayerGraph, norm: str) -> tuple[str, str, str] | None:
 def _elewise_is_add(lg: LayerGraph, op: str) -> bool:
     variant = lg.graph.nodes[op]["variant"]
     param = variant.create.param if variant.create is not None else None
-    if param is None or lg.source is None:
+    if param is None:
         return False
-    values = [a.value for a in lg.source.layer.assigns if a.param is param and a.path == "elewiseType"]
+    values = [a.value for a in param_assigns(lg, op) if a.path == "elewiseType"]
     if param.init:
         values.append(param.init)
     return any("ELEWISE_ADD" in v for v in values)
+
+
+def _unpack(lg: LayerGraph, op: str, by_slot: dict[str, str], log: ChangeLog) -> tuple[str, str, str] | None:
+    """(packed weight, up weight, gate weight) names for splitting the op's packed gate-up weight, or None
+    (with the reason in the log) when it stays packed."""
+    packed = by_slot["w_up"]
+    node = lg.graph.nodes[op]["node"]
+    others = [c for c in lg.consumers(packed) if lg.graph.nodes[c]["node"] != node]
+    if "b_up" in by_slot:
+        log.followups.append(f"{op}: the packed gate-up weight has a packed bias {by_slot['b_up']}; kept packed")
+        return None
+    if others:
+        log.followups.append(f"{op}: the packed gate-up weight {packed} is also read by {', '.join(others)}; "
+                             "kept packed")
+        return None
+    base = re.sub(r"_?(GATE_?UP|UP_?GATE)$", "", _WEIGHT_SUFFIX.sub("", packed))
+    taken = set(lg.tensors()) | (lg.source.identifiers() if lg.source is not None else set())
+    names = []
+    for part in ("UP", "GATE"):
+        name, k = f"{base}_{part}_WEIGHT", 2
+        while name in taken:
+            name, k = f"{base}_{part}_WEIGHT_{k}", k + 1
+        names.append(name)
+    return packed, names[0], names[1]
+
+
+def _unplaced_input(lg: LayerGraph, op: str) -> tuple[int, str] | None:
+    """The first (slot, tensor) past the activation that is neither a placed weight / bias of the op's float
+    layout nor the placeholder: a tensor the contract would not carry over."""
+    placed = lg.site_tensors(op)
+    for slot, t in enumerate(lg.inputs_of(op)):
+        if slot and t not in placed and lg.tensor_kind(t) != "placeholder":
+            return slot, t
+    return None
 
 
 def _merge(base: list, extra: list) -> list:
@@ -380,7 +468,7 @@ def _fill(fields: list, values: dict[str, str]) -> list[tuple[str, str]]:
 
 def _scale_fields(lg: LayerGraph, labels: list[tuple[str, str]], opts: Options, log: ChangeLog) -> dict:
     model = lg.source
-    existing = {f.name for f in model.param_struct.fields} if model is not None and model.param_struct else set()
+    existing = model.identifiers() if model is not None else set()  # a new field must not shadow or clash
     counts: dict[str, int] = {}
     for _, label in labels:
         counts[label] = counts.get(label, 0) + 1
@@ -429,8 +517,6 @@ def _last_input(lg: LayerGraph) -> str:
 
 
 def _ensure_placeholder(lg: LayerGraph, g, fresh) -> str:
-    if "IN_HOLDER" in g:
-        return "IN_HOLDER"
     anchor = _last_input(lg)
     name = fresh("IN_HOLDER")
     add_tensor(g, name, "placeholder", g.nodes[anchor]["index"] + 0.9, added=True, anchor=anchor,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 
 import networkx as nx
+
 from llm_transform.source.model import LayerSource
 
 from .build import EnumInfo, evaluate
@@ -22,23 +23,24 @@ def validate(lg: LayerGraph) -> list[Finding]:
     info: EnumInfo = lg.meta["enum_info"]
     out: list[Finding] = []
 
-    def add(sev: str, msg: str, which: str | None = None, offset: int | None = None) -> None:
+    def add(sev: str, msg: str, which: str | None = None, offset: int | None = None, *, code: str = "",
+            subject: str = "") -> None:
         path = str(model.file(which).path) if which else lg.path
         line = model.line(which, offset) if which is not None and offset is not None else None
-        out.append(Finding(sev, msg, path, line))
+        out.append(Finding(sev, msg, path, line, code, subject))
 
     for msg, which, off in info.problems:
-        add("error", msg, which, off)
+        add("error", msg, which, off, code="enum")
     # libclang evaluates enum constants reliably even without the ATB headers: a disagreement means the
     # tool misread the enum, and every slot it would wire is suspect
     clang_values = lg.meta.get("clang_enum_values") or {}
     for name, value, e, idx in info.entries:
         if name in clang_values and clang_values[name] != value:
             add("error", f"enum entry {name} is {clang_values[name]} for libclang but {value} for the tool; "
-                "please report this file", e.file, e.entries[idx].span[0])
+                "please report this file", e.file, e.entries[idx].span[0], code="enum-clang", subject=name)
     if not info.entries:
         add("error", "no tensor-id enum found (entries used in inTensorIds/outTensorIds)", "cpp",
-            model.layer.func.span[0])
+            model.layer.func.span[0], code="no-enum")
         return out
     names = dict(info.values)
     for c in model.constants:
@@ -57,15 +59,18 @@ def validate(lg: LayerGraph) -> list[Finding]:
                 continue
             v = names.get(cname)
             if v is None:
-                add("warning", f"cannot evaluate {cname} = {c.value}", c.file, c.span[0])
+                add("warning", f"cannot evaluate {cname} = {c.value}", c.file, c.span[0], code="count-eval",
+                    subject=cname)
             elif v != actual:
-                add("error", f"{cname} is {v} but the enum has {actual} {what} entries", c.file, c.span[0])
+                add("error", f"{cname} is {v} but the enum has {actual} {what} entries", c.file, c.span[0],
+                    code="count", subject=cname)
     # `opGraph.inTensorNum = 17;` written as a literal is a count like the constants
     for s in model.layer.settings:
         actual = {"inTensorNum": n_in, "outTensorNum": n_out, "internalTensorNum": n_mid}.get(s.what)
         v = s.value.strip().rstrip("uUlL")
         if actual is not None and v.isdigit() and int(v) != actual:
-            add("error", f"{model.layer.graph_var}.{s.what} is {v} but the enum has {actual}", "cpp", s.span[0])
+            add("error", f"{model.layer.graph_var}.{s.what} is {v} but the enum has {actual}", "cpp", s.span[0],
+                code="count", subject=s.what)
     _check_nodes(lg, model, names, add)
     _check_dataflow(lg, model, add)
     return out
@@ -84,7 +89,8 @@ def _check_nodes(lg: LayerGraph, model: LayerSource, names: dict[str, int], add)
     if not uses_const:
         return  # resized to something else (an expression, per-branch literals): nothing to compare
     if not conditional and unconditional != declared:
-        add("error", f"{c.name} is {declared} but the layer declares {unconditional} nodes", c.file, c.span[0])
+        add("error", f"{c.name} is {declared} but the layer declares {unconditional} nodes", c.file, c.span[0],
+            code="node-count", subject=c.name)
     elif conditional and unconditional + len(conditional) > declared and not layer.resize_to_node_id:
         atoms = sorted({a for n in conditional for a, _ in n.cond})
         worst = 0
@@ -92,7 +98,8 @@ def _check_nodes(lg: LayerGraph, model: LayerSource, names: dict[str, int], add)
             asg = dict(zip(atoms, values, strict=False))
             worst = max(worst, unconditional + sum(1 for n in conditional if holds(n.cond, asg)))
         if worst > declared:
-            add("error", f"{c.name} is {declared} but up to {worst} nodes are declared", c.file, c.span[0])
+            add("error", f"{c.name} is {declared} but up to {worst} nodes are declared", c.file, c.span[0],
+                code="node-count", subject=c.name)
 
 
 def _check_dataflow(lg: LayerGraph, model: LayerSource, add) -> None:
@@ -107,18 +114,24 @@ def _check_dataflow(lg: LayerGraph, model: LayerSource, add) -> None:
         consumers = lg.consumers(t)
         producers = lg.producers(t)
         if kind == "undeclared":
-            add("error", f"tensor {t} is used but not declared in the tensor enum", "cpp", list_span.get(t))
-        elif kind == "input" and not consumers and not producers:
-            add("warning", f"input {t} is never used by any node", *_entry_where(lg, t))
+            add("error", f"tensor {t} is used but not declared in the tensor enum", "cpp", list_span.get(t),
+                code="undeclared", subject=t)
+        elif kind in ("input", "placeholder") and not consumers and not producers:
+            add("warning", f"{kind} {t} is read by no node", *_entry_where(lg, t), code="unread-input", subject=t)
         elif kind == "intermediate":
             if consumers and not producers:
-                add("error", f"intermediate {t} is read but never written", *_entry_where(lg, t))
+                add("error", f"intermediate {t} is read but never written", *_entry_where(lg, t),
+                    code="unwritten", subject=t)
             elif not consumers and not producers:
-                add("warning", f"intermediate {t} is declared but never used", *_entry_where(lg, t))
-            elif producers and not consumers:
-                add("warning", f"intermediate {t} is written but never read", *_entry_where(lg, t))
+                add("warning", f"intermediate {t} is declared but never used", *_entry_where(lg, t),
+                    code="unused-intermediate", subject=t)
+            elif producers and not consumers and any(len(lg.outputs_of(p)) == 1 for p in producers):
+                # an op with several outputs must fill every output slot, read or not (a quant LayerNorm
+                # writes its float output beside the int8 one its consumers read)
+                add("warning", f"intermediate {t} is written but never read", *_entry_where(lg, t),
+                    code="unread-intermediate", subject=t)
         elif kind == "output" and not producers:
-            add("error", f"output {t} is never written", *_entry_where(lg, t))
+            add("error", f"output {t} is never written", *_entry_where(lg, t), code="unwritten", subject=t)
     # written twice under one assignment of the conditions
     for t in lg.tensors():
         prods = [p for p in lg.producers(t)]
@@ -129,12 +142,12 @@ def _check_dataflow(lg: LayerGraph, model: LayerSource, add) -> None:
             overlap = any(x == y for x in va.group for y in vb.group) or not va.group or not vb.group
             if overlap and g.nodes[a]["node"] != g.nodes[b]["node"]:
                 add("error", f"tensor {t} is written by both {a} and {b}", "cpp",
-                    va.out_list.span[0] if va.out_list else None)
+                    va.out_list.span[0] if va.out_list else None, code="written-twice", subject=t)
                 break
     if not nx.is_directed_acyclic_graph(g):
         cycle = nx.find_cycle(g)
         ops = [u for u, *_ in cycle if g.nodes[u]["kind"] == OP]
-        add("error", f"the dataflow has a cycle through {', '.join(ops)}", "cpp", None)
+        add("error", f"the dataflow has a cycle through {', '.join(ops)}", "cpp", None, code="cycle")
 
 
 def _entry_where(lg: LayerGraph, t: str) -> tuple[str | None, int | None]:

@@ -7,7 +7,7 @@ from pathlib import Path
 from .graph.build import build_graph
 from .graph.layer_graph import LayerGraph
 from .graph.validate import validate
-from .source.clang_check import syntax_check
+from .source.clang_check import ClangResult, syntax_check
 from .source.model import LayerSource
 from .source.reader import include_dirs_from_env, read_pair
 
@@ -24,8 +24,10 @@ def load_layer(path: str | Path, *, include_dirs: list[str] | None = None, clang
 def checked_graph(model: LayerSource, cpp: Path, *, include_dirs: list[str] | None = None,
                   clang: bool = True) -> LayerGraph:
     """libclang syntax check, graph, and the validation findings (with libclang's enum values)."""
-    clang_enums = syntax_check(cpp, include_dirs_from_env(include_dirs)) if clang else {}
-    lg = build_graph(model, clang_enums)
-    lg.meta["clang_enum_values"] = clang_enums
+    parsed = syntax_check(cpp, include_dirs_from_env(include_dirs), unsaved=model.header_as_included()) \
+        if clang else ClangResult()
+    lg = build_graph(model, parsed.enum_values)
+    lg.meta["clang_enum_values"] = parsed.enum_values
+    lg.meta["clang"] = parsed
     lg.findings = validate(lg)
     return lg

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from .source.errors import LayerError
 from .source.lexer import PREPROC
+from .source.model import LayerSource
 from .source.source_file import SourceFile
 
 
@@ -58,6 +59,23 @@ def _with_flag(rule: Rule, f: SourceFile, offset: int) -> str:
         return rule.reason
     m = re.search(r"param\s*\.\s*(\w*[qQ]uant\w*)", f.text[max(0, offset - 200): offset + 200])
     return rule.reason.replace("param.<flag>", f"param.{m.group(1)}") if m else rule.reason
+
+
+def check_quant_aware(model: LayerSource) -> None:
+    """A layer whose ops already take their quant type from the layer param is quant-aware: the model turns
+    quantization on by filling that param, and a rewrite would only duplicate it."""
+    layer = model.layer
+    if layer is None:
+        return
+    m = re.search(r"&\s*(\w+)\s*$", layer.func.params_text.split(",")[0])
+    holder = m.group(1) if m else "param"
+    setter = re.compile(rf"\b{re.escape(holder)}\s*\.")
+    for a in layer.assigns:
+        if a.path.rsplit(".", 1)[-1] == "quantType" and setter.search(a.value):
+            raise LayerError(model.cpp.path, model.line("cpp", a.span[0]),
+                             f"layer is already quant-aware: {a.param.var}.{a.path} = {a.value.strip()} takes the "
+                             f"quant type from the layer param; quantize it by setting {a.value.strip()} from the "
+                             "model, not by rewriting", kind="quant_aware")
 
 
 def check_operation(cpp: Path, has_binder: bool) -> None:

@@ -34,14 +34,22 @@ def main() -> None:
 @click.option("--recursive", is_flag=True, help="Descend into sub-folders.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summaries and findings as JSON.")
 @click.option("-I", "include_dirs", multiple=True, type=click.Path(path_type=Path), help="Extra include folder.")
+@click.option("--against", "float_cpp", type=click.Path(path_type=Path),
+              help="Verify SOURCE, a generated layer .cpp, against this float layer .cpp, as transform does "
+                   "before it writes.")
 @log_level_option
 def check(sources: tuple[Path, ...], recursive: bool, as_json: bool, include_dirs: tuple[Path, ...],
-          log_level: str) -> None:
+          float_cpp: Path | None, log_level: str) -> None:
     """Build the graph of each layer and report counts, roles and consistency findings."""
     _setup_logging(log_level)
     from .api import load_layer
     from .discovery import find_layers
     from .source.errors import LayerError
+
+    if float_cpp is not None:
+        if len(sources) != 1:
+            raise click.UsageError("--against FLOAT.cpp takes exactly one generated .cpp")
+        sys.exit(_check_against(float_cpp, sources[0], [str(d) for d in include_dirs], as_json))
 
     reports = []
     failed = False
@@ -83,6 +91,68 @@ def check(sources: tuple[Path, ...], recursive: bool, as_json: bool, include_dir
     sys.exit(1 if failed else 0)
 
 
+def _check_against(float_cpp: Path, generated: Path, include_dirs: list[str], as_json: bool) -> int:
+    from .source.errors import LayerError
+    from .verify import check_against
+
+    try:
+        _, rejections = check_against(float_cpp, generated, include_dirs=include_dirs)
+    except LayerError as exc:
+        click.echo(json.dumps([{"kind": "error", "file": exc.path, "line": exc.line, "message": exc.reason}])
+                   if as_json else exc.one_line())
+        return 1
+    if as_json:
+        click.echo(json.dumps([r.as_dict() for r in rejections], indent=2))
+    else:
+        for r in rejections:
+            click.echo(f"{r.one_line()} [{r.kind}]")
+        click.echo(f"{generated}: {len(rejections)} finding(s) against {float_cpp}" if rejections
+                   else f"{generated}: verified against {float_cpp}, nothing to reject")
+    return 1 if rejections else 0
+
+
+def _scale_names(path: Path, files: list[Path]) -> dict[str, str]:
+    """The --scale-names map, checked before anything runs: keys are quant points or node names of the
+    layers given, values distinct C++ identifiers. Usage errors otherwise."""
+    from .graph.passes import STANDARD_LABELS
+    from .source.errors import LayerError
+    from .source.reader import read_pair
+    from .verify import is_identifier
+
+    try:
+        names = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise click.UsageError(f"{path}: cannot read a JSON object from it ({exc})") from None
+    if not isinstance(names, dict):
+        raise click.UsageError(f"{path}: must be a JSON object of quant point or node name -> field name base")
+    points = set(STANDARD_LABELS.values())
+    for key, value in names.items():
+        if not isinstance(value, str) or not is_identifier(value):
+            raise click.UsageError(f"{path}: {key!r} maps to {value!r}, which is not a C++ identifier; give a name "
+                                   "such as \"qkv\" (fields become <name>InputScale / <name>InputOffset)")
+    seen: dict[str, str] = {}
+    for key, value in names.items():
+        if value in seen:
+            raise click.UsageError(f"{path}: {seen[value]!r} and {key!r} both map to {value!r}; each quant point "
+                                   "needs its own field names")
+        seen[value] = key
+    node_keys = {k: k.removesuffix("#down") for k in names if k not in points}
+    if node_keys:
+        nodes: set[str] = set()
+        for cpp in files:
+            try:
+                layer = read_pair(cpp).layer
+            except LayerError:
+                continue  # the run reports that file on its own
+            nodes.update(n.var for n in layer.nodes)
+        unknown = sorted(k for k, node in node_keys.items() if node not in nodes)
+        if unknown:
+            raise click.UsageError(f"{path}: unknown key(s) {', '.join(map(repr, unknown))}; keys are quant points "
+                                   f"({', '.join(sorted(points))}) or node names of the layers given "
+                                   "(add #down for an MLP's down projection)")
+    return names
+
+
 @main.command()
 @click.option("-s", "--source", "source", required=True, type=click.Path(path_type=Path),
               help="A float layer .cpp (its .h comes along) or a folder of layer pairs.")
@@ -96,6 +166,10 @@ def check(sources: tuple[Path, ...], recursive: bool, as_json: bool, include_dir
 @click.option("--force", is_flag=True, help="Overwrite targets that differ from what would be written.")
 @click.option("--qkv-style", type=click.Choice(["linear", "linear-quant"]), default="linear", show_default=True,
               help="QKV linears: LinearParam + linearType INT8 (majority), or LinearQuantParam.")
+@click.option("--beta", type=click.Choice(["shared", "per-norm"]), default="shared", show_default=True,
+              help="RmsNorm betas: one IN_BETA shared by every quantized norm, or one IN_<NORM>_BETA per norm.")
+@click.option("--unpack-mlp", is_flag=True,
+              help="Split a packed gate-up MLP weight into separate up and gate weights (isPack = false).")
 @click.option("--no-upgrade", is_flag=True, help="Keep V1 ParallelParam/MlpGateParam sites float instead of upgrading.")
 @click.option("--no-telechat", is_flag=True, help="Keep telechat-local parallel/MLP types float.")
 @click.option("--keep-names", is_flag=True, help="Do not rename the layer function, struct, binder, guard...")
@@ -106,9 +180,10 @@ def check(sources: tuple[Path, ...], recursive: bool, as_json: bool, include_dir
 @click.option("-I", "include_dirs", multiple=True, type=click.Path(path_type=Path), help="Extra include folder.")
 @log_level_option
 def transform(source: Path, enable_sparse: bool, output_dir: Path | None, recursive: bool, dry_run: bool,
-              show_diff: bool, as_json: bool, force: bool, qkv_style: str, no_upgrade: bool, no_telechat: bool,
-              keep_names: bool, scale_names: Path | None, graph_out: Path | None, include_dirs: tuple[Path, ...],
-              log_level: str) -> None:
+              show_diff: bool, as_json: bool, force: bool, qkv_style: str, beta: str, unpack_mlp: bool,
+              no_upgrade: bool,
+              no_telechat: bool, keep_names: bool, scale_names: Path | None, graph_out: Path | None,
+              include_dirs: tuple[Path, ...], log_level: str) -> None:
     """Write quant_<name>.cpp/.h (or sparse_quant_<name>.cpp/.h) for each float layer."""
     _setup_logging(log_level)
     import difflib
@@ -118,18 +193,12 @@ def transform(source: Path, enable_sparse: bool, output_dir: Path | None, recurs
     from .pipeline import transform_file
     from .source.errors import LayerError
 
-    names: dict[str, str] = {}
-    if scale_names is not None:
-        try:
-            names = json.loads(scale_names.read_text(encoding="utf-8"))
-            assert isinstance(names, dict)
-        except (ValueError, AssertionError):
-            raise click.UsageError(f"{scale_names}: must be a JSON object of name -> field base") from None
     try:
         files = find_layers(source, recursive=recursive)
     except LayerError as exc:
         click.echo(exc.one_line(), err=True)
         sys.exit(1)
+    names = _scale_names(scale_names, files) if scale_names is not None else {}
     if not files:
         click.echo(f"{source}: no float layer .cpp files here (names containing quant or w8a8 are skipped); "
                    "give a layer .cpp or its folder", err=True)
@@ -137,7 +206,7 @@ def transform(source: Path, enable_sparse: bool, output_dir: Path | None, recurs
     sources_done, targets, refused, reports = [], [], [], []
     for cpp in files:
         opts = Options(qkv_style=qkv_style, upgrade_v1=not no_upgrade, telechat=not no_telechat,
-                       scale_names=names)
+                       scale_names=names, beta=beta, unpack_mlp=unpack_mlp)
         try:
             r = transform_file(cpp, sparse=enable_sparse, write=not dry_run, output_dir=output_dir, force=force,
                                options=opts, keep_names=keep_names, include_dirs=[str(d) for d in include_dirs])

@@ -11,14 +11,13 @@ from typing import Any
 
 from . import classify
 from .api import checked_graph
-from .graph.build import build_graph
 from .graph.catalogue import catalogue
 from .graph.layer_graph import LayerGraph
 from .graph.passes import ChangeLog, Options, quantize
-from .graph.validate import validate
 from .render.backproject import Renderer
 from .source.errors import LayerError
-from .source.reader import read_pair
+from .source.reader import include_dirs_from_env, read_pair
+from .verify import verify
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +89,7 @@ def transform_file(cpp_path: str | Path, *, sparse: bool = False, write: bool = 
     model = read_pair(cpp)
     classify.check_content(model.cpp, model.h)
     classify.check_operation(cpp, model.binder is not None)
+    classify.check_quant_aware(model)
     before = checked_graph(model, cpp, include_dirs=include_dirs)
     classify.check_embedding(cpp, {before.role(o) for o in before.ops()})
     errors = before.errors()
@@ -111,7 +111,11 @@ def transform_file(cpp_path: str | Path, *, sparse: bool = False, write: bool = 
     target_h = out_dir / f"{prefix}_{model.h.path.name}" if model.h else None
     cpp_bytes = model.cpp.encode(rendered.cpp)
     h_bytes = model.h.encode(rendered.h) if model.h and rendered.h is not None else None
-    self_check(target_cpp, target_h, cpp_bytes, h_bytes, after, before.meta["enum_info"].from_clang)
+    introduced = [*(("tensor", t) for t in after.added_tensors()),
+                  *(("param field", n) for f in changes.scale_fields for n in (f.scale, f.offset)),
+                  *(("renamed", n) for n in rendered.renames.values()), *rendered.introduced]
+    verify_pair(before, target_cpp, target_h, cpp_bytes, h_bytes, expected=after, introduced=introduced,
+                renames=rendered.renames, include_dirs=include_dirs)
     result = TransformResult(cpp, model.h.path if model.h else None, target_cpp, target_h, cpp_bytes, h_bytes,
                              before, after, changes, _tier(before), rendered.renames, rendered.notes)
     if write:
@@ -119,29 +123,23 @@ def transform_file(cpp_path: str | Path, *, sparse: bool = False, write: bool = 
     return result
 
 
-def self_check(target_cpp: Path, target_h: Path | None, cpp: bytes, h: bytes | None, expected: LayerGraph,
-               external_enum_values: dict[str, int] | None = None) -> None:
-    """Read the generated pair back and require the graph the pass produced, with clean validation.
-    ``external_enum_values``: explicit enum values only libclang could evaluate in the source (they refer
-    to nothing inside the enum, so insertions do not move them)."""
+def verify_pair(before: LayerGraph, target_cpp: Path, target_h: Path | None, cpp: bytes, h: bytes | None, *,
+                expected: LayerGraph, introduced: list[tuple[str, str]], renames: dict[str, str],
+                include_dirs: list[str] | None) -> None:
+    """Refuse, before anything is written, a generated pair a careful reviewer would reject."""
     try:
-        model = read_pair(target_cpp, target_h, cpp_text=cpp, h_text=h)
-        got = build_graph(model, external_enum_values)
+        generated = read_pair(target_cpp, target_h, cpp_text=cpp, h_text=h)
     except LayerError as exc:
-        raise LayerError(target_cpp, exc.line, f"self-check failed, nothing written: the generated file does "
-                         f"not read back ({exc.reason}); please report this layer") from None
-    findings = [f for f in validate(got) if f.severity == "error"]
-    if findings:
-        raise LayerError(target_cpp, findings[0].line, f"self-check failed, nothing written: {findings[0].message}")
-    want = [(t, ins, outs) for _, t, ins, outs in expected.signature()]
-    have = [(t, ins, outs) for _, t, ins, outs in got.signature()]
-    if want != have:
-        for i, (a, b) in enumerate(zip(want, have, strict=False)):
-            if a != b:
-                op = expected.ops()[i]
-                raise LayerError(target_cpp, None, f"self-check failed, nothing written: node {op} reads back "
-                                 f"as {b[0]} {list(b[1])} instead of {a[0]} {list(a[1])}")
-        raise LayerError(target_cpp, None, "self-check failed, nothing written: node count differs")
+        raise LayerError(target_cpp, exc.line, f"verifier: the generated file does not read back ({exc.reason}); "
+                         "nothing written; please report this layer") from None
+    _, rejections = verify(before, generated, expected=expected, introduced=introduced, renames=renames,
+                           include_dirs=include_dirs_from_env(include_dirs),
+                           clang=before.meta.get("clang") is not None)
+    if rejections:
+        first = rejections[0]
+        more = f" (and {len(rejections) - 1} more)" if len(rejections) > 1 else ""
+        raise LayerError(first.path, first.line, f"verifier refused the output, nothing written: {first.message}"
+                         f"{more}; please report this layer", kind="verifier")
 
 
 def write_pair(result: TransformResult, *, force: bool) -> None:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from llm_transform.graph.layer_graph import LayerGraph
 from llm_transform.graph.passes import ChangeLog, Plan
 from llm_transform.source.errors import LayerError
-from llm_transform.source.lexer import IDENT
+from llm_transform.source.lexer import IDENT, STRING
 from llm_transform.source.model import CreateCall, LayerSource, ParamDecl, TensorList
 
 from .edits import Edit, EditConflict, apply_edits
@@ -24,6 +24,8 @@ class Rendered:
     h: str | None
     renames: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    #: (kind, name) of the names the rendering made up (param variables); the verifier checks them
+    introduced: list[tuple[str, str]] = field(default_factory=list)
 
 
 class Renderer:
@@ -38,6 +40,7 @@ class Renderer:
         self.edits: dict[str, list[Edit]] = {"cpp": [], "h": []}
         self.notes: list[str] = []
         self.renames: dict[str, str] = {}
+        self.introduced: list[tuple[str, str]] = []
         self._done_includes: set[str] = set()
 
     # -- helpers ----------------------------------------------------------------------------------
@@ -61,12 +64,13 @@ class Renderer:
         self.struct_and_json()
         if not self.keep_names:
             self.rename()
+        self.own_header()
         try:
             cpp = apply_edits(self.m.cpp.text, self.edits["cpp"])
             h = apply_edits(self.m.h.text, self.edits["h"]) if self.m.h else None
         except EditConflict as exc:
             raise LayerError(self.m.cpp.path, None, f"internal: {exc}; please report this file") from None
-        return Rendered(cpp, h, self.renames, self.notes)
+        return Rendered(cpp, h, self.renames, self.notes, self.introduced)
 
     # -- enum -------------------------------------------------------------------------------------
     def enum(self) -> None:
@@ -76,6 +80,11 @@ class Renderer:
         groups: dict[tuple[str, bool], list[tuple[float, str]]] = defaultdict(list)
         for t in self.new.added_tensors():
             d = g.nodes[t]
+            if d.get("replaces"):  # the entry keeps its place and takes the new name
+                e, idx = where[d["replaces"]]
+                span = e.entries[idx].name_span
+                self.edit(e.file, span[0], span[1] - span[0], t, "enum rename")
+                continue
             groups[(d["anchor"], bool(d.get("before")))].append((d["index"], t))
         for (anchor, before), items in groups.items():
             names = [t for _, t in sorted(items)]
@@ -224,9 +233,9 @@ class Renderer:
                 continue
             if e.text != new[i]:
                 self.edit("cpp", e.span[0], e.span[1] - e.span[0], new[i], "list slot")
-        self._rewrap(lst, new)
+        col = self._rewrap(lst, new)
         if len(new) > len(elems):
-            self.edit("cpp", elems[-1].span[1], 0, self._wrapped_tail(lst, new[len(elems):]), "list append")
+            self.edit("cpp", elems[-1].span[1], 0, self._wrapped_tail(lst, new[len(elems):], col), "list append")
         elif len(new) < len(elems):
             raise LayerError(self.m.cpp.path, self.m.line("cpp", lst.span[0]),
                              f"{lst.node}: the rewrite would drop inputs; not supported")
@@ -238,15 +247,18 @@ class Renderer:
             return " " * (first - src.line_start(first))
         return src.indent_at(first)
 
-    def _rewrap(self, lst: TensorList, new: list[str], width: int = 120) -> None:
+    def _rewrap(self, lst: TensorList, new: list[str], width: int = 120) -> int:
         """A source line of the list that grows past ``width`` because of replaced slots is broken before the
-        first element that no longer fits; lines the rewrite does not touch keep their layout."""
+        first element that no longer fits; lines the rewrite does not touch keep their layout. Returns the
+        column just past the last element as it will read, where appended elements continue."""
         src = self.m.cpp
         text = src.text
         cont = self._continuation(lst)
         by_line: dict[int, list[int]] = defaultdict(list)
         for i, e in enumerate(lst.elems[: len(new)]):
             by_line[src.line_of(e.span[0])].append(i)
+        last = lst.elems[-1].span[1]
+        end_col = last - src.line_start(last)
         for idxs in by_line.values():
             if all(lst.elems[i].text == new[i] or lst.elems[i].ternary for i in idxs):
                 continue
@@ -265,15 +277,16 @@ class Renderer:
                     else:
                         col += len(gap)
                 col += width_here
+            if idxs[-1] == len(lst.elems) - 1:
+                end_col = col
+        return end_col
 
-    def _wrapped_tail(self, lst: TensorList, names: list[str], width: int = 120) -> str:
+    def _wrapped_tail(self, lst: TensorList, names: list[str], col: int, width: int = 120) -> str:
         """`, A, B` after the last element, broken into lines aligned with the list's first element when
         the line would grow past ``width``."""
         src = self.m.cpp
         last_end = lst.elems[-1].span[1]
-        line_start = src.line_start(last_end)
         rest = src.text[last_end:self.line_end("cpp", last_end)].rstrip("\r")
-        col = last_end - line_start
         cont = self._continuation(lst)
         if col + sum(len(n) + 2 for n in names) + len(rest) <= width:
             return "".join(f", {n}" for n in names)
@@ -329,17 +342,18 @@ class Renderer:
         lines = []
         for path, value in set_fields:
             existing = [a for a in assigns if a.path == path and not a.cond and a.span[0] < first_create.span[0]]
-            if path in plan.only_if_false:
-                explicit_false = any(a.value.strip() == "false" for a in existing)
-                if path in brace and brace[path][0].strip() == "false":
+            if path in plan.only_if_set:  # the type's default is the wanted value: edit only what differs
+                if path in brace and brace[path][0].strip() != value:
                     s = brace[path][1]
                     self.edit("cpp", s[0], s[1] - s[0], value, f"brace {path}")
-                if explicit_false:
+                if existing and existing[-1].value.strip() != value:
                     self._replace_value(existing[-1], value)
-                if any(a.path == path and a.cond and a.span[0] < first_create.span[0] for a in assigns):
-                    lines.append(f"{decl.var}.{path} = {value};")  # set false in some branch: override
+                if any(a.path == path and a.cond and a.span[0] < first_create.span[0] and a.value.strip() != value
+                       for a in assigns):
+                    lines.append(f"{decl.var}.{path} = {value};")  # set otherwise in some branch: override
                 continue
-            if existing and plan.type is None:
+            kept = plan.type is None or plan.keep_fields is None or path in plan.keep_fields
+            if existing and kept:  # edit the float's assignment, never add a second one after it
                 self._replace_value(existing[-1], value)
             elif path in brace and plan.type is None:
                 s = brace[path][1]
@@ -446,6 +460,7 @@ class Renderer:
                 name = f"{base}{k}"
                 k += 1
             taken.add(name)
+            self.introduced.append(("param variable", name))
             typ = plan.type or decl.type_text
             lines = []
             if copy_from and plan.type is None:
@@ -521,6 +536,9 @@ class Renderer:
             at = self.line_end(st.file, last.span[1])
             if at > 0 and src.text[at - 1] == "\r":
                 at -= 1
+            rest = src.text[last.span[1]:at].strip()
+            if rest and not rest.startswith("//"):  # more code (the closing brace) shares the line
+                at = last.span[1]
             text = "".join(f"{nl}{indent}float {f.scale} = 1;{nl}{indent}int {f.offset} = 0;" for f in fields)
             self.edit(st.file, at, 0, text, "struct fields")
         else:
@@ -604,6 +622,8 @@ class Renderer:
                     names[short] = camel + short[:1].upper() + short[1:] if short[:1].isupper() \
                         else camel.lower() + short[:1].upper() + short[1:]
         self.renames = names
+        # the layer's own strings (`opGraph.name`, log texts) name it too: whole words inside them follow
+        words = re.compile(r"\b(" + "|".join(map(re.escape, sorted(names, key=len, reverse=True))) + r")\b")
         for which in ("cpp", "h"):
             src = self.m.file(which) if (which == "cpp" or self.m.h) else None
             if src is None:
@@ -611,22 +631,29 @@ class Renderer:
             for t in src.tokens:
                 if t.kind == IDENT and t.text in names:
                     self.edit(which, t.start, t.end - t.start, names[t.text], "rename")
+                elif t.kind == STRING and words.search(t.text):
+                    self.edit(which, t.start, t.end - t.start, words.sub(lambda m: names[m.group(1)], t.text),
+                              "rename in string")
         stem = self.m.cpp.path.stem
         for gd in self.m.guards:
             new = _guard_name(gd.name, stem, upper)
             for s in gd.name_spans:
                 self.edit(gd.file, s[0], s[1] - s[0], new, "guard")
-        # the .cpp includes its own new header
-        hname = (self.m.h.path.name if self.m.h else f"{stem}.h")
-        for inc in self.m.includes:
-            if inc.file == "cpp" and inc.target.rsplit("/", 1)[-1] == hname:
-                src = self.m.cpp
-                seg = src.text[inc.span[0]:inc.span[1]]
-                pos = seg.rfind(hname)
-                self.edit("cpp", inc.span[0] + pos, len(hname), f"{self.prefix}_{hname}", "own header")
         if any(e.file == "h" for _n, _v, e, _i in self.old.meta["enum_info"].entries):
             self.notes.append("the tensor enum lives in the header: the float and quant headers cannot both be "
                               "included in one translation unit (same enumerators in one namespace)")
+
+
+    def own_header(self) -> None:
+        """The .cpp includes its own new header, whatever the names: the float header lacks the new fields."""
+        if self.m.h is None:
+            return
+        hname = self.m.h.path.name
+        src = self.m.cpp
+        for inc in self.m.own_header_includes():
+            seg = src.text[inc.span[0]:inc.span[1]]
+            pos = seg.rfind(hname)
+            self.edit("cpp", inc.span[0] + pos, len(hname), f"{self.prefix}_{hname}", "own header")
 
 
 def _guard_name(name: str, stem: str, upper: str) -> str:

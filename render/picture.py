@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import networkx as nx
+
 from llm_transform.graph.layer_graph import OP, LayerGraph
 
 ROLE_FILL = {

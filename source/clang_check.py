@@ -1,10 +1,13 @@
-"""Ask libclang whether a layer has real syntax errors, as opposed to the ATB headers being absent."""
+"""Ask libclang about a layer pair: real syntax errors (as opposed to the ATB headers being absent), the
+error diagnostics a rewrite can be compared on, enum values, and where a param type is declared."""
 
 from __future__ import annotations
 
 import logging
 import re
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from .errors import LayerError
 
@@ -18,6 +21,35 @@ _SYNTAX = re.compile(
     r"expected function body after function declarator)"
 )
 KEEP_GOING = 0x200
+ERROR = 3
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    severity: int  # libclang's: 3 error, 4 fatal
+    spelling: str
+    file: str | None
+    line: int
+    category: str
+
+    @property
+    def missing_header(self) -> bool:
+        """Not finding an include is the normal state without the ATB headers, never the text's fault."""
+        return self.spelling.endswith("file not found")
+
+
+@dataclass
+class ClangResult:
+    """What one libclang parse of a pair tells: its error diagnostics, and the enum constant values it
+    evaluated without an error on their line (the part of the AST that stays reliable without the ATB
+    headers)."""
+
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    enum_values: dict[str, int] = field(default_factory=dict)
+    tu: Any = None  # the translation unit, kept only when the caller asked for it
+
+    def errors(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.severity >= ERROR and not d.missing_header]
 
 
 def clang_args(include_dirs: list[str]) -> list[str]:
@@ -29,51 +61,107 @@ def clang_args(include_dirs: list[str]) -> list[str]:
     return args
 
 
-def syntax_check(cpp: Path, include_dirs: list[str], text: bytes | None = None) -> dict[str, int]:
-    """Raise LayerError at the first real syntax error libclang reports (log and go on if libclang itself
-    is unavailable). Returns the enum constant values libclang computed: the part of its AST that stays
-    reliable without the ATB headers, used to cross-check the tool's own reading."""
+def parse(cpp: Path, include_dirs: list[str], unsaved: dict[Path, bytes] | None = None, *,
+          keep_tu: bool = False, enums: bool = True, known: frozenset[str] = frozenset()) -> ClangResult:
+    """Parse ``cpp`` (its folder first on the include path); ``unsaved`` gives file contents not on disk,
+    such as a generated pair before it is written. An empty result when libclang is not installed.
+
+    ``enums``: also read the enum values. ``known``: error messages the caller already knows about; such
+    errors are kept without their location (every property read crosses into libclang, and a layer parsed
+    without the ATB headers has hundreds of errors)."""
     try:
         from clang import cindex
     except ImportError:  # pragma: no cover - libclang is a dependency
-        log.warning("libclang is not installed; skipping the syntax check of %s", cpp)
-        return {}
+        log.warning("libclang is not installed; skipping the libclang checks of %s", cpp)
+        return ClangResult()
     try:
         index = cindex.Index.create()
-        unsaved = [(str(cpp), text)] if text is not None else None
-        tu = index.parse(str(cpp), args=[*clang_args([str(cpp.parent), *include_dirs])],
-                         unsaved_files=unsaved, options=KEEP_GOING)
+        files = [(str(p), data) for p, data in (unsaved or {}).items()] or None
+        tu = index.parse(str(cpp), args=clang_args([str(cpp.parent), *include_dirs]), unsaved_files=files,
+                         options=KEEP_GOING)
     except cindex.TranslationUnitLoadError as exc:
         raise LayerError(cpp, None, f"libclang could not parse the file ({exc})") from None
+    diags = []
     for d in tu.diagnostics:
-        if d.severity < 3 or d.category_name != "Parse Issue":
+        severity = d.severity
+        if severity < ERROR:
             continue
-        if _SYNTAX.match(d.spelling):
-            where = d.location.file.name if d.location.file else str(cpp)
-            raise LayerError(where, d.location.line, f"syntax error: {d.spelling}; fix it and run again")
-    bad_lines = {(d.location.file.name, d.location.line) for d in tu.diagnostics
-                 if d.severity >= 3 and d.location.file is not None}
-    return _enum_values(tu.cursor, cindex, bad_lines)
+        spelling = d.spelling
+        if spelling in known:
+            diags.append(Diagnostic(severity, spelling, None, 0, ""))
+            continue
+        loc = d.location  # each property access crosses into libclang: read it once
+        f = loc.file
+        diags.append(Diagnostic(severity, spelling, f.name if f is not None else None, loc.line, d.category_name))
+    values = {}
+    if enums:
+        bad_lines: dict[str | None, set[int]] = {}
+        for d in diags:
+            bad_lines.setdefault(d.file, set()).add(d.line)
+        values = _enum_values(tu.cursor, cindex, bad_lines)
+    return ClangResult(diags, values, tu if keep_tu else None)
 
 
-def _enum_values(root, cindex, bad_lines: set[tuple[str, int]]) -> dict[str, int]:
+def syntax_check(cpp: Path, include_dirs: list[str], text: bytes | None = None,
+                 unsaved: dict[Path, bytes] | None = None) -> ClangResult:
+    """Raise LayerError at the first real syntax error libclang reports; otherwise the parse's result."""
+    files = dict(unsaved or {})
+    if text is not None:
+        files[cpp] = text
+    result = parse(cpp, include_dirs, files or None)
+    # only the pair's own text counts: a header found on the include path may not parse without the
+    # system headers this check leaves out, and it is not the user's file to fix
+    own = {str(cpp), str(cpp.with_suffix(".h")), str(cpp.with_suffix(".hpp")), *map(str, files)}
+    for d in result.diagnostics:
+        if d.category == "Parse Issue" and _SYNTAX.match(d.spelling) and (d.file is None or d.file in own):
+            raise LayerError(d.file or cpp, d.line, f"syntax error: {d.spelling}; fix it and run again")
+    return result
+
+
+def _enum_values(root, cindex, bad_lines: dict[str | None, set[int]]) -> dict[str, int]:
     """Enum constants libclang evaluated without an error on their line (an initializer naming something
     undeclared still gets a value, and it is not one to trust)."""
     values: dict[str, int] = {}
     stack = [root]
+    namespace, enum_decl, constant = (cindex.CursorKind.NAMESPACE, cindex.CursorKind.ENUM_DECL,
+                                      cindex.CursorKind.ENUM_CONSTANT_DECL)
     while stack:
         cur = stack.pop()
         for ch in cur.get_children():
             kind = ch.kind
-            if kind == cindex.CursorKind.NAMESPACE:
+            if kind == namespace:
                 stack.append(ch)
-            elif kind == cindex.CursorKind.ENUM_DECL and ch.is_definition():
+            elif kind == enum_decl and ch.is_definition():
+                f = ch.location.file
+                bad = bad_lines.get(f.name if f is not None else None, set())
                 for e in ch.get_children():
-                    if e.kind != cindex.CursorKind.ENUM_CONSTANT_DECL:
+                    if e.kind != constant:
                         continue
-                    start, end = e.extent.start, e.extent.end
-                    fname = start.file.name if start.file else None
-                    if any((fname, line) in bad_lines for line in range(start.line, end.line + 1)):
-                        continue
+                    if bad:  # only then is the constant's extent worth reading
+                        extent = e.extent
+                        if any(line in bad for line in range(extent.start.line, extent.end.line + 1)):
+                            continue
                     values[e.spelling] = e.enum_value
     return values
+
+
+def declaring_header(tu: Any, type_name: str) -> str | None:
+    """The file that declares the struct ``type_name`` (qualified, e.g. ``atb_speed::common::X``) in a
+    parse made with the user's headers: where to look for the fields that version has."""
+    try:
+        from clang import cindex
+    except ImportError:  # pragma: no cover
+        return None
+    parts = type_name.split("::")
+    level = [tu.cursor]
+    for i, part in enumerate(parts):
+        last = i == len(parts) - 1
+        wanted = ((cindex.CursorKind.STRUCT_DECL, cindex.CursorKind.CLASS_DECL) if last
+                  else (cindex.CursorKind.NAMESPACE,))
+        level = [ch for cur in level for ch in cur.get_children() if ch.kind in wanted and ch.spelling == part]
+        if not level:
+            return None
+    for cur in level:
+        if cur.is_definition() and cur.location.file is not None:
+            return cur.location.file.name
+    return None

@@ -8,7 +8,7 @@ libclang is used for what only a compiler front end knows (diagnostics, see ``cl
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 IDENT = "ident"
 NUMBER = "number"
@@ -18,19 +18,16 @@ PUNCT = "punct"
 PREPROC = "preproc"
 
 
-@dataclass(frozen=True, slots=True)
-class Token:
+class Token(NamedTuple):
+    """A tuple, not a dataclass: a layer pair has tens of thousands of tokens, and a tuple is made at C speed."""
+
     kind: str
     text: str
     start: int  # character offset into the decoded text
     end: int
 
-    def __repr__(self) -> str:  # pragma: no cover - debugging aid
-        return f"Token({self.kind}, {self.text!r}, {self.start})"
 
-
-@dataclass(frozen=True, slots=True)
-class Comment:
+class Comment(NamedTuple):
     text: str
     start: int
     end: int

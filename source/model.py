@@ -8,6 +8,7 @@ the renderer uses its spans to place edits.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from .source_file import SourceFile
 
@@ -265,6 +266,26 @@ class LayerSource:
             if s.name == short:
                 return s
         return None
+
+    def identifiers(self) -> set[str]:
+        """Every identifier written in the pair's code (not in comments or strings)."""
+        from .lexer import IDENT
+
+        return {t.text for f in (self.cpp, self.h) if f is not None for t in f.tokens if t.kind == IDENT}
+
+    def own_header_includes(self) -> list[Include]:
+        """The .cpp's includes of its own header (bare ``"x.h"`` or a path form ``"models/m/layer/x.h"``)."""
+        if self.h is None:
+            return []
+        name = self.h.path.name
+        return [i for i in self.includes if i.file == "cpp" and i.target.rsplit("/", 1)[-1] == name]
+
+    def header_as_included(self) -> dict[Path, bytes]:
+        """The header's bytes under every path the .cpp includes it by, relative to the .cpp's folder: a
+        compiler looking for ``models/m/layer/x.h`` finds the header next to the .cpp, as the build would."""
+        if self.h is None:
+            return {}
+        return {self.cpp.path.parent / i.target: self.h.encode() for i in self.own_header_includes()}
 
     def constant(self, name: str) -> Constant | None:
         for c in self.constants:

@@ -151,13 +151,13 @@ def qualified_name_before(view: TokenView, k: int, lo: int) -> tuple[str, int]:
     if j < lo or view.toks[j].kind != IDENT:
         return "", k
     parts = [view.toks[j].text]
+    if j - 1 >= lo and view.toks[j - 1].text == "~":  # a destructor: X::~X
+        parts[-1] = "~" + parts[-1]
+        j -= 1
     while j - 2 >= lo and view.toks[j - 1].text == "::" and view.toks[j - 2].kind == IDENT:
         parts.append("::")
         parts.append(view.toks[j - 2].text)
         j -= 2
-    if j - 1 >= lo and view.toks[j - 1].text == "~":
-        parts[-1] = "~" + parts[-1]
-        j -= 1
     if j - 1 >= lo and view.toks[j - 1].text == "::" and (j - 2 < lo or view.toks[j - 2].kind != IDENT):
         j -= 1  # leading global ::
     return "".join(reversed(parts)), j

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import shutil
 
+from llm_transform import load_layer, transform_file
 from llm_transform.graph.build import build_graph
 from llm_transform.graph.validate import validate
 from llm_transform.source.reader import read_pair
-
-from llm_transform import load_layer, transform_file
 from tests.conftest import FIXTURES, layer_cpp
 
 

@@ -41,7 +41,7 @@ def test_enum_places_new_inputs_after_their_weights(quant):
 
 def test_linear_slots_and_fields(quant):
     text = quant.cpp_text.decode()
-    assert "atb::infer::LinearParam qkvLinearParam = {false, false, true};" in text
+    assert "atb::infer::LinearParam qkvLinearParam = {false, true, true};" in text
     assert "qkvLinearParam.linearType = atb::infer::LinearType::LINEAR_INT8INT8_INT32_FP16;" in text
     assert ("qkvLinearNode.inTensorIds = {INTERMIDATE_INPUTNORMOUT, IN_QKVMIXEDLINEARWEIGHT, "
             "IN_QKVMIXEDLINEAR_BIAS, IN_QKVMIXEDLINEAR_DEQSCALE};") in " ".join(text.split())

@@ -10,11 +10,11 @@ import xml.etree.ElementTree as ET
 import networkx as nx
 import pytest
 from click.testing import CliRunner
-from llm_transform.render import picture
-from llm_transform.render.picture import blocks, from_json_data, to_dot, to_json_data, write_picture
 
 from llm_transform import load_layer, transform_file
 from llm_transform.cli import main
+from llm_transform.render import picture
+from llm_transform.render.picture import blocks, from_json_data, to_dot, to_json_data, write_picture
 from tests.conftest import FIXTURES, LAYER_DIRS, layer_cpp
 
 FUSED = layer_cpp(FIXTURES / "layers" / "full_fused_qkv_rope")

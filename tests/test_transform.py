@@ -7,9 +7,9 @@ import re
 import shutil
 
 import pytest
-from llm_transform.source.clang_check import syntax_check
 
 from llm_transform import LayerError, load_layer, transform_file
+from llm_transform.source.clang_check import syntax_check
 from tests.conftest import FIXTURES, LAYER_DIRS, layer_cpp
 
 MODES = [False, True]

@@ -72,6 +72,7 @@ struct LinearParam {
     bool transposeB = true;
     bool hasBias = true;
     LinearType linearType = LINEAR_UNDEFINED;
+    QuantType quantType = QUANT_UNDEFINED;  // set from the layer param by quant-aware float layers
 };
 
 struct LinearQuantParam {
@@ -86,6 +87,15 @@ struct LinearSparseParam {
     bool transposeB = true;
     uint32_t tilingK = 8;
     uint32_t tilingN = 8;
+};
+
+// Linear with a built-in all-reduce (tier D float sites); only the fields the fixtures set.
+struct LinearParallelParam {
+    bool transWeight = true;
+    int rank = 0;
+    int rankSize = 1;
+    int rankRoot = 0;
+    std::string backend = "hccl";
 };
 
 struct SelfAttentionParam {

@@ -15,6 +15,7 @@ struct MlpGateParam {
     bool transposeB = false;
     bool isBias = false;
     bool isPack = false;
+    bool isBF16 = false;   // V1 only: the V2 types have no isBF16
     std::string backend = "hccl";
 };
 

@@ -14,6 +14,7 @@ struct ParallelParam {
     bool isBias = false;
     bool transposeA = false;
     bool transposeB = true;
+    bool isBF16 = false;   // V1 only: the V2 types have no isBF16
     std::string backend = "hccl";
 };
 

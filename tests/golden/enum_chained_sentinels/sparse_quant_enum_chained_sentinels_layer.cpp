@@ -135,7 +135,8 @@ atb::Status OrionSparseQuantLayer(const OrionSparseQuantLayerParam &param, atb::
 
     atb::infer::LinearSparseParam linearParam = {false, true, 8, 8};
     CREATE_OPERATION(linearParam, &qkvLinearNode.operation);
-    qkvLinearNode.inTensorIds = {INTERMEDIATE_INPUTNORMOUT_QUANT, IN_QKVWEIGHT, IN_QKVBIAS, IN_QKV_DEQSCALE, IN_QKV_INDEX};
+    qkvLinearNode.inTensorIds = {INTERMEDIATE_INPUTNORMOUT_QUANT, IN_QKVWEIGHT, IN_QKVBIAS, IN_QKV_DEQSCALE,
+                                 IN_QKV_INDEX};
     qkvLinearNode.outTensorIds = {INTERMEDIATE_MIXEDQKV};
 
     atb::infer::SplitParam splitParam = {2, 3};
@@ -185,7 +186,8 @@ atb::Status OrionSparseQuantLayer(const OrionSparseQuantLayerParam &param, atb::
     postNormNode.outTensorIds = {INTERMEDIATE_POSTNORMOUT, INTERMEDIATE_POSTNORMOUT_QUANT};
 
     CREATE_OPERATION(linearParam, &ffnUpNode.operation);
-    ffnUpNode.inTensorIds = {INTERMEDIATE_POSTNORMOUT_QUANT, IN_FFNUPWEIGHT, IN_FFNUPBIAS, IN_FFNUP_DEQSCALE, IN_FFNUP_INDEX};
+    ffnUpNode.inTensorIds = {INTERMEDIATE_POSTNORMOUT_QUANT, IN_FFNUPWEIGHT, IN_FFNUPBIAS, IN_FFNUP_DEQSCALE,
+                             IN_FFNUP_INDEX};
     ffnUpNode.outTensorIds = {INTERMEDIATE_FFNUPOUT};
 
     atb::infer::ActivationParam activationParam;

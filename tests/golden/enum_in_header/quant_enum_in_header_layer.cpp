@@ -141,7 +141,7 @@ atb::Operation *CreateZetaAttnBlockQuantLayer(const nlohmann::json &paramJson)
     if (paramJson.contains("backend")) {
         param.backend = paramJson["backend"].get<std::string>();
     }
-    ATB_LOG(INFO) << "ZetaAttnBlockLayer headNum:" << param.headNum << ", kvHeadNum:" << param.kvHeadNum;
+    ATB_LOG(INFO) << "ZetaAttnBlockQuantLayer headNum:" << param.headNum << ", kvHeadNum:" << param.kvHeadNum;
     atb::Operation *op;
     ZetaAttnBlockQuantLayer(param, &op);
     return op;

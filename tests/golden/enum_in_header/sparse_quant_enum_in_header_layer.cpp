@@ -139,7 +139,7 @@ atb::Operation *CreateZetaAttnBlockSparseQuantLayer(const nlohmann::json &paramJ
     if (paramJson.contains("backend")) {
         param.backend = paramJson["backend"].get<std::string>();
     }
-    ATB_LOG(INFO) << "ZetaAttnBlockLayer headNum:" << param.headNum << ", kvHeadNum:" << param.kvHeadNum;
+    ATB_LOG(INFO) << "ZetaAttnBlockSparseQuantLayer headNum:" << param.headNum << ", kvHeadNum:" << param.kvHeadNum;
     atb::Operation *op;
     ZetaAttnBlockSparseQuantLayer(param, &op);
     return op;

@@ -126,7 +126,7 @@ void from_json(const nlohmann::json &paramJson, FlashAttentionQuantLayerParam &p
 
 atb::Operation *CreateFlashAttentionQuantLayer(const nlohmann::json &paramJson)
 {
-    ATB_LOG(INFO) << "CreateFlashAttentionLayer, param: " << paramJson.dump();
+    ATB_LOG(INFO) << "CreateFlashAttentionQuantLayer, param: " << paramJson.dump();
     atb::Operation *op = nullptr;
     FlashAttentionQuantLayer(paramJson.get<FlashAttentionQuantLayerParam>(), &op);
     return op;
@@ -134,7 +134,7 @@ atb::Operation *CreateFlashAttentionQuantLayer(const nlohmann::json &paramJson)
 
 atb::Status FlashAttentionQuantLayer(const FlashAttentionQuantLayerParam &param, atb::Operation **operation)
 {
-    ATB_LOG(INFO) << "aster FlashAttentionLayer headNum: " << param.headNum << ", rankSize: " << param.rankSize;
+    ATB_LOG(INFO) << "aster FlashAttentionQuantLayer headNum: " << param.headNum << ", rankSize: " << param.rankSize;
     atb::GraphParam opGraph;
     opGraph.inTensorNum = IN_TENSOR_COUNT;
     opGraph.outTensorNum = OUT_TENSOR_COUNT;
@@ -165,7 +165,7 @@ atb::Status FlashAttentionQuantLayer(const FlashAttentionQuantLayerParam &param,
     inputNormNode.inTensorIds = {IN_HIDDENSTATES, IN_NORMWEIGHT, IN_BETA};
     inputNormNode.outTensorIds = {INTERMIDATE_INPUTNORMOUT};
 
-    atb::infer::LinearParam qkvLinearParam = {false, false, true};
+    atb::infer::LinearParam qkvLinearParam = {false, true, true};
     qkvLinearParam.linearType = atb::infer::LinearType::LINEAR_INT8INT8_INT32_FP16;
     CREATE_OPERATION(qkvLinearParam, &qkvLinearNode.operation);
     qkvLinearNode.inTensorIds = {INTERMIDATE_INPUTNORMOUT, IN_QKVMIXEDLINEARWEIGHT, IN_QKVMIXEDLINEAR_BIAS,

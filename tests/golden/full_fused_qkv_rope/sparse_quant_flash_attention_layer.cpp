@@ -131,7 +131,7 @@ void from_json(const nlohmann::json &paramJson, FlashAttentionSparseQuantLayerPa
 
 atb::Operation *CreateFlashAttentionSparseQuantLayer(const nlohmann::json &paramJson)
 {
-    ATB_LOG(INFO) << "CreateFlashAttentionLayer, param: " << paramJson.dump();
+    ATB_LOG(INFO) << "CreateFlashAttentionSparseQuantLayer, param: " << paramJson.dump();
     atb::Operation *op = nullptr;
     FlashAttentionSparseQuantLayer(paramJson.get<FlashAttentionSparseQuantLayerParam>(), &op);
     return op;
@@ -139,7 +139,7 @@ atb::Operation *CreateFlashAttentionSparseQuantLayer(const nlohmann::json &param
 
 atb::Status FlashAttentionSparseQuantLayer(const FlashAttentionSparseQuantLayerParam &param, atb::Operation **operation)
 {
-    ATB_LOG(INFO) << "aster FlashAttentionLayer headNum: " << param.headNum << ", rankSize: " << param.rankSize;
+    ATB_LOG(INFO) << "aster FlashAttentionSparseQuantLayer headNum: " << param.headNum << ", rankSize: " << param.rankSize;
     atb::GraphParam opGraph;
     opGraph.inTensorNum = IN_TENSOR_COUNT;
     opGraph.outTensorNum = OUT_TENSOR_COUNT;

@@ -49,7 +49,7 @@ atb::Operation *CreateFlashAttentionRopeQuantLayer(const nlohmann::json &paramJs
     if (paramJson.contains("backend")) {
         param.backend = paramJson["backend"].get<std::string>();
     }
-    ATB_LOG(INFO) << "dorado FlashAttentionRopeLayer rmsNormEps:" << param.rmsNormEps << ", headNum:" << param.headNum
+    ATB_LOG(INFO) << "dorado FlashAttentionRopeQuantLayer rmsNormEps:" << param.rmsNormEps << ", headNum:" << param.headNum
                   << ", dk:" << param.dk << ", rank:" << param.rank << ", rankSize:" << param.rankSize;
     param.qkvInputScale = paramJson["qkvInputScale"].get<float>();
     param.qkvInputOffset = paramJson["qkvInputOffset"].get<int>();
@@ -79,7 +79,7 @@ atb::Operation *CreateFlashAttentionRopeQuantLayer(const nlohmann::json &paramJs
 atb::Status FlashAttentionRopeQuantLayer(const FlashAttentionRopeQuantLayerParam &param, atb::Operation **operation)
 {
     atb::GraphParam opGraph;
-    ATB_LOG(INFO) << "build dorado FlashAttentionRopeLayer, model: " << param.model;
+    ATB_LOG(INFO) << "build dorado FlashAttentionRopeQuantLayer, model: " << param.model;
     opGraph.name = "DoradoFlashAttentionRopeLayer";
     opGraph.inTensorNum = IN_TENSOR_COUNT;
     opGraph.outTensorNum = OUT_TENSOR_COUNT;
@@ -110,7 +110,7 @@ atb::Status FlashAttentionRopeQuantLayer(const FlashAttentionRopeQuantLayerParam
     inputNormNode.outTensorIds = {INTERMIDATE_INPUTNORMOUT};
 
     // 融合 qkv 线性层, 不带 bias
-    atb::infer::LinearParam linearParam = {false, false, true};
+    atb::infer::LinearParam linearParam = {false, true, true};
     linearParam.linearType = atb::infer::LinearType::LINEAR_INT8INT8_INT32_FP16;
     CreateOperation(linearParam, &mixedQkvLinearNode.operation);
     mixedQkvLinearNode.inTensorIds = {INTERMIDATE_INPUTNORMOUT, IN_QKVMIXEDLINEARWEIGHT, IN_QKVMIXEDLINEAR_BIAS,
@@ -177,12 +177,10 @@ atb::Status FlashAttentionRopeQuantLayer(const FlashAttentionRopeQuantLayerParam
     selfOutLinearParam.commParam.rank = param.rank;
     selfOutLinearParam.commParam.rankSize = param.rankSize;
     selfOutLinearParam.commParam.rankRoot = 0;
-    selfOutLinearParam.isBias = false;
-    selfOutLinearParam.transposeB = param.transposedWeight;
-    selfOutLinearParam.commParam.backend = param.backend;
     selfOutLinearParam.isBias = true;
-    selfOutLinearParam.isQuant = true;
     selfOutLinearParam.transposeB = true;
+    selfOutLinearParam.commParam.backend = param.backend;
+    selfOutLinearParam.isQuant = true;
     selfOutLinearParam.quantParam.quantType = atb::infer::QUANT_INT8;
     selfOutLinearParam.quantParam.isQuantOp = true;
     selfOutLinearParam.quantParam.elewiseType = atb::infer::ElewiseParam::ElewiseType::ELEWISE_QUANT;
@@ -220,13 +218,11 @@ atb::Status FlashAttentionRopeQuantLayer(const FlashAttentionRopeQuantLayerParam
     mlpParam.commDownParam.rankSize = param.rankSize;
     mlpParam.commDownParam.rankRoot = 0;
     mlpParam.activationType = atb::infer::ActivationType::ACTIVATION_SWISH;
-    mlpParam.transposeB = param.transposedWeight;
-    mlpParam.isBias = false;
+    mlpParam.transposeB = true;
+    mlpParam.isBias = true;
     mlpParam.isPack = true;
     mlpParam.commDownParam.backend = param.backend;
-    mlpParam.isBias = true;
     mlpParam.isQuant = true;
-    mlpParam.transposeB = true;
     mlpParam.quantUpParam.quantType = atb::infer::QUANT_INT8;
     mlpParam.quantUpParam.isQuantOp = false;
     mlpParam.quantDownParam.quantType = atb::infer::QUANT_INT8;

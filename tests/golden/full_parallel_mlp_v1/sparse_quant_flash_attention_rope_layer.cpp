@@ -49,7 +49,7 @@ atb::Operation *CreateFlashAttentionRopeSparseQuantLayer(const nlohmann::json &p
     if (paramJson.contains("backend")) {
         param.backend = paramJson["backend"].get<std::string>();
     }
-    ATB_LOG(INFO) << "dorado FlashAttentionRopeLayer rmsNormEps:" << param.rmsNormEps << ", headNum:" << param.headNum
+    ATB_LOG(INFO) << "dorado FlashAttentionRopeSparseQuantLayer rmsNormEps:" << param.rmsNormEps << ", headNum:" << param.headNum
                   << ", dk:" << param.dk << ", rank:" << param.rank << ", rankSize:" << param.rankSize;
     param.qkvInputScale = paramJson["qkvInputScale"].get<float>();
     param.qkvInputOffset = paramJson["qkvInputOffset"].get<int>();
@@ -79,7 +79,7 @@ atb::Operation *CreateFlashAttentionRopeSparseQuantLayer(const nlohmann::json &p
 atb::Status FlashAttentionRopeSparseQuantLayer(const FlashAttentionRopeSparseQuantLayerParam &param, atb::Operation **operation)
 {
     atb::GraphParam opGraph;
-    ATB_LOG(INFO) << "build dorado FlashAttentionRopeLayer, model: " << param.model;
+    ATB_LOG(INFO) << "build dorado FlashAttentionRopeSparseQuantLayer, model: " << param.model;
     opGraph.name = "DoradoFlashAttentionRopeLayer";
     opGraph.inTensorNum = IN_TENSOR_COUNT;
     opGraph.outTensorNum = OUT_TENSOR_COUNT;
@@ -176,12 +176,10 @@ atb::Status FlashAttentionRopeSparseQuantLayer(const FlashAttentionRopeSparseQua
     selfOutLinearParam.commParam.rank = param.rank;
     selfOutLinearParam.commParam.rankSize = param.rankSize;
     selfOutLinearParam.commParam.rankRoot = 0;
-    selfOutLinearParam.isBias = false;
-    selfOutLinearParam.transposeB = param.transposedWeight;
-    selfOutLinearParam.commParam.backend = param.backend;
     selfOutLinearParam.isBias = true;
-    selfOutLinearParam.isQuant = true;
     selfOutLinearParam.transposeB = true;
+    selfOutLinearParam.commParam.backend = param.backend;
+    selfOutLinearParam.isQuant = true;
     selfOutLinearParam.quantParam.quantType = atb::infer::QUANT_INT8;
     selfOutLinearParam.quantParam.isQuantOp = true;
     selfOutLinearParam.quantParam.elewiseType = atb::infer::ElewiseParam::ElewiseType::ELEWISE_QUANT;
@@ -220,13 +218,11 @@ atb::Status FlashAttentionRopeSparseQuantLayer(const FlashAttentionRopeSparseQua
     mlpParam.commDownParam.rankSize = param.rankSize;
     mlpParam.commDownParam.rankRoot = 0;
     mlpParam.activationType = atb::infer::ActivationType::ACTIVATION_SWISH;
-    mlpParam.transposeB = param.transposedWeight;
-    mlpParam.isBias = false;
+    mlpParam.transposeB = true;
+    mlpParam.isBias = true;
     mlpParam.isPack = true;
     mlpParam.commDownParam.backend = param.backend;
-    mlpParam.isBias = true;
     mlpParam.isQuant = true;
-    mlpParam.transposeB = true;
     mlpParam.quantUpParam.quantType = atb::infer::QUANT_INT8;
     mlpParam.quantUpParam.isQuantOp = false;
     mlpParam.quantDownParam.quantType = atb::infer::QUANT_INT8;

@@ -144,7 +144,7 @@ atb::Status DecoderQuantLayer(const DecoderQuantLayerParam &param, atb::Operatio
     // q / k / v 三个线性层共用一个带 bias 的参数
     atb::infer::LinearParam qkvLinearParam;
     qkvLinearParam.transposeA = false;
-    qkvLinearParam.transposeB = param.transposedWeight;
+    qkvLinearParam.transposeB = true;
     qkvLinearParam.hasBias = true;
     qkvLinearParam.linearType = atb::infer::LinearType::LINEAR_INT8INT8_INT32_FP16;
     CREATE_OPERATION(qkvLinearParam, &qLinearNode.operation);
@@ -294,7 +294,7 @@ atb::Operation *CreateDecoderQuantLayer(const nlohmann::json &paramJson)
     atb::Operation *op = nullptr;
     atb::Status status = DecoderQuantLayer(paramJson.get<DecoderQuantLayerParam>(), &op);
     if (status != atb::NO_ERROR) {
-        ATB_LOG(ERROR) << "borealis DecoderLayer create failed, status: " << status;
+        ATB_LOG(ERROR) << "borealis DecoderQuantLayer create failed, status: " << status;
         return nullptr;
     }
     return op;

@@ -299,7 +299,7 @@ atb::Operation *CreateDecoderSparseQuantLayer(const nlohmann::json &paramJson)
     atb::Operation *op = nullptr;
     atb::Status status = DecoderSparseQuantLayer(paramJson.get<DecoderSparseQuantLayerParam>(), &op);
     if (status != atb::NO_ERROR) {
-        ATB_LOG(ERROR) << "borealis DecoderLayer create failed, status: " << status;
+        ATB_LOG(ERROR) << "borealis DecoderSparseQuantLayer create failed, status: " << status;
         return nullptr;
     }
     return op;

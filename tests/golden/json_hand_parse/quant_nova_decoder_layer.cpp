@@ -106,7 +106,7 @@ atb::Status DecoderQuantLayer(const DecoderQuantLayerParam &param, atb::Operatio
     inputNormNode.inTensorIds = {IN_HIDDENSTATES, IN_INPUTLAYERNORMWEIGHT, IN_INPUTLAYERNORMBIAS};
     inputNormNode.outTensorIds = {INTERMIDATE_INPUTNORMOUT, INTERMIDATE_INPUTNORMOUT_QUANT};
 
-    atb::infer::LinearParam qkvLinearParam = {false, false, true};
+    atb::infer::LinearParam qkvLinearParam = {false, true, true};
     qkvLinearParam.linearType = atb::infer::LinearType::LINEAR_INT8INT8_INT32_FP16;
     CreateOperation(qkvLinearParam, &qkvLinearNode.operation);
     qkvLinearNode.inTensorIds = {INTERMIDATE_INPUTNORMOUT_QUANT, IN_QKVMIXEDLINEARWEIGHT, IN_QKVMIXEDLINEARBIAS,

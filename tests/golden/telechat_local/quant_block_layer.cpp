@@ -206,6 +206,7 @@ atb::Status BlockQuantLayer(const BlockQuantLayerParam &param, atb::Operation **
     mlpParam.quantGateParam.quantType = atb::infer::QUANT_INT8;
     mlpParam.quantGateParam.isQuantOp = false;
     mlpParam.quantDownParam.quantType = atb::infer::QUANT_INT8;
+    mlpParam.quantDownParam.isQuantOp = true;
     mlpParam.quantDownParam.elewiseType = atb::infer::ElewiseParam::ElewiseType::ELEWISE_QUANT;
     mlpParam.quantDownParam.inputScale = param.ffnOutInputScale;
     mlpParam.quantDownParam.inputOffset = param.ffnOutInputOffset;

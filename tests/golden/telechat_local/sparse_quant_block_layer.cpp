@@ -206,6 +206,7 @@ atb::Status BlockSparseQuantLayer(const BlockSparseQuantLayerParam &param, atb::
     mlpParam.quantGateParam.quantType = atb::infer::QUANT_INT8;
     mlpParam.quantGateParam.isQuantOp = false;
     mlpParam.quantDownParam.quantType = atb::infer::QUANT_INT8;
+    mlpParam.quantDownParam.isQuantOp = true;
     mlpParam.quantDownParam.elewiseType = atb::infer::ElewiseParam::ElewiseType::ELEWISE_QUANT;
     mlpParam.quantDownParam.inputScale = param.ffnOutInputScale;
     mlpParam.quantDownParam.inputOffset = param.ffnOutInputOffset;

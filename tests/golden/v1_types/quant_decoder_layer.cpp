@@ -123,9 +123,7 @@ atb::Status DecoderQuantLayer(const DecoderQuantLayerParam &param, atb::Operatio
     selfOutLinearParam.isBias = true;
     selfOutLinearParam.transposeB = true;
     selfOutLinearParam.commParam.backend = param.backend;
-    selfOutLinearParam.isBias = true;
     selfOutLinearParam.isQuant = true;
-    selfOutLinearParam.transposeB = true;
     selfOutLinearParam.quantParam.quantType = atb::infer::QUANT_INT8;
     selfOutLinearParam.quantParam.isQuantOp = true;
     selfOutLinearParam.quantParam.elewiseType = atb::infer::ElewiseParam::ElewiseType::ELEWISE_QUANT;
@@ -157,12 +155,10 @@ atb::Status DecoderQuantLayer(const DecoderQuantLayerParam &param, atb::Operatio
     mlpParam.commDownParam.rankSize = param.rankSize;
     mlpParam.activationType = atb::infer::ActivationType::ACTIVATION_SWIGLU_FORWARD;
     mlpParam.transposeB = true;
-    mlpParam.isBias = false;
+    mlpParam.isBias = true;
     mlpParam.isPack = true;
     mlpParam.commDownParam.backend = param.backend;
-    mlpParam.isBias = true;
     mlpParam.isQuant = true;
-    mlpParam.transposeB = true;
     mlpParam.quantUpParam.quantType = atb::infer::QUANT_INT8;
     mlpParam.quantUpParam.isQuantOp = false;
     mlpParam.quantDownParam.quantType = atb::infer::QUANT_INT8;

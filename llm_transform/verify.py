@@ -1,0 +1,234 @@
+"""The verifier: what a careful reviewer would reject in a generated pair, found before anything is written.
+
+It compares the generated pair with the float pair it came from, so that only what the rewrite introduced
+counts: a validation finding the float graph does not have, a libclang error the float pair does not have,
+a field assigned twice in a row where the float assigned it once, a name the tool made up that is no C++
+identifier or clashes with one already in the pair, and, when the pass's graph is known, a generated pair
+that reads back as a different graph. ``llm-transform check --against`` runs the same code on two pairs on
+disk.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+from .graph.build import build_graph
+from .graph.layer_graph import LayerGraph
+from .graph.validate import validate
+from .source.clang_check import ClangResult, Diagnostic, declaring_header, parse
+from .source.errors import LayerError, one_line
+from .source.model import FieldAssign, LayerFunction, LayerSource
+
+#: C++ keywords and alternative tokens: never a name
+CXX_KEYWORDS = frozenset({
+    "alignas", "alignof", "and", "and_eq", "asm", "auto", "bitand", "bitor", "bool", "break", "case", "catch",
+    "char", "char8_t", "char16_t", "char32_t", "class", "compl", "concept", "const", "consteval", "constexpr",
+    "constinit", "const_cast", "continue", "co_await", "co_return", "co_yield", "decltype", "default", "delete",
+    "do", "double", "dynamic_cast", "else", "enum", "explicit", "export", "extern", "false", "float", "for",
+    "friend", "goto", "if", "inline", "int", "long", "mutable", "namespace", "new", "noexcept", "not", "not_eq",
+    "nullptr", "operator", "or", "or_eq", "private", "protected", "public", "register", "reinterpret_cast",
+    "requires", "return", "short", "signed", "sizeof", "static", "static_assert", "static_cast", "struct",
+    "switch", "template", "this", "thread_local", "throw", "true", "try", "typedef", "typeid", "typename", "union",
+    "unsigned", "using", "virtual", "void", "volatile", "wchar_t", "while", "xor", "xor_eq",
+})
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_NO_MEMBER = re.compile(r"no member named '(\w+)' in '([\w:]+)'")
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """One thing the verifier refuses, with the place in the generated pair."""
+
+    kind: str  # "finding" | "compiler" | "double-assignment" | "bad-name" | "read-back"
+    path: str
+    line: int | None
+    message: str
+
+    def one_line(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line else self.path
+        return f"{where}: {one_line(self.message)}"
+
+    def as_dict(self) -> dict[str, object]:
+        return {"kind": self.kind, "file": self.path, "line": self.line, "message": self.message}
+
+
+def is_identifier(name: str) -> bool:
+    return bool(_IDENTIFIER.fullmatch(name)) and name not in CXX_KEYWORDS
+
+
+def verify(before: LayerGraph, generated: LayerSource, *, expected: LayerGraph | None = None,
+           introduced: list[tuple[str, str]] | None = None, renames: dict[str, str] | None = None,
+           include_dirs: list[str] | None = None, clang: bool = True) -> tuple[LayerGraph | None, list[Rejection]]:
+    """Check ``generated`` against the float layer ``before`` (built with ``checked_graph``).
+
+    ``introduced``: (kind, name) of every name the rewrite made up; without it, every identifier of the
+    generated pair that the float pair does not have. ``renames``: float name -> generated name, to
+    compare compiler messages across the rename. Returns the generated pair's graph (None when it does
+    not read back) and what is refused, in file order.
+    """
+    float_model: LayerSource = before.source
+    cpp_path = str(generated.cpp.path)
+    out: list[Rejection] = []
+    external = before.meta["enum_info"].from_clang
+    try:
+        got = build_graph(generated, external)
+    except LayerError as exc:
+        return None, [Rejection("read-back", exc.path or cpp_path, exc.line, f"does not read back: {exc.reason}")]
+    got.findings = validate(got)
+    old_keys = {f.key for f in before.findings}
+    for f in got.findings:
+        if f.key not in old_keys:
+            out.append(Rejection("finding", f.path or cpp_path, f.line, f"{f.severity}: {f.message}"))
+    if expected is not None:
+        out += _read_back(expected, got, cpp_path)
+    out += _double_assignments(float_model.layer, generated, cpp_path)
+    if introduced is None:
+        old = float_model.identifiers()
+        introduced = [("name", n) for n in sorted(generated.identifiers() - old - CXX_KEYWORDS)]
+    out += _bad_names(introduced, float_model.identifiers(), cpp_path)
+    if clang:
+        out += _compiler(before, generated, renames or {}, include_dirs or [])
+    return got, out
+
+
+def _read_back(expected: LayerGraph, got: LayerGraph, cpp_path: str) -> list[Rejection]:
+    want = [(t, ins, outs) for _, t, ins, outs in expected.signature()]
+    have = [(t, ins, outs) for _, t, ins, outs in got.signature()]
+    if want == have:
+        return []
+    for i, (a, b) in enumerate(zip(want, have, strict=False)):
+        if a != b:
+            op = expected.ops()[i]
+            return [Rejection("read-back", cpp_path, None, f"node {op} reads back as {b[0]} {list(b[1])} "
+                              f"instead of {a[0]} {list(a[1])}")]
+    return [Rejection("read-back", cpp_path, None, f"reads back with {len(have)} nodes instead of {len(want)}")]
+
+
+def repeated_assignments(layer: LayerFunction) -> list[tuple[FieldAssign, FieldAssign]]:
+    """Pairs of assignments to the same field of the same param in one straight run of statements: the
+    same branch, and no creation call reading the param in between (the first value is never used)."""
+    runs: dict[tuple[int, str, tuple], list[FieldAssign]] = {}
+    for a in layer.assigns:
+        runs.setdefault((id(a.param), a.path, a.cond), []).append(a)
+    reads: dict[int, list[int]] = {}
+    for c in layer.creates:
+        if c.param is not None:
+            reads.setdefault(id(c.param), []).append(c.span[0])
+    pairs = []
+    for (pid, _path, _cond), items in runs.items():
+        items.sort(key=lambda a: a.span[0])
+        for prev, cur in itertools.pairwise(items):
+            if not any(prev.span[1] <= at < cur.span[0] for at in reads.get(pid, [])):
+                pairs.append((prev, cur))
+    return pairs
+
+
+def _double_assignments(float_layer: LayerFunction, generated: LayerSource, cpp_path: str) -> list[Rejection]:
+    assert generated.layer is not None
+    had = Counter((a.param.var, a.path) for a, _ in repeated_assignments(float_layer))
+    out = []
+    for first, second in repeated_assignments(generated.layer):
+        key = (second.param.var, second.path)
+        if had[key] > 0:
+            had[key] -= 1
+            continue
+        out.append(Rejection("double-assignment", cpp_path, generated.line("cpp", second.span[0]),
+                             f"{key[0]}.{key[1]} is assigned again right after line "
+                             f"{generated.line('cpp', first.span[0])} ({first.value.strip()} then "
+                             f"{second.value.strip()}); the rewrite must edit the existing assignment"))
+    return out
+
+
+def _bad_names(introduced: list[tuple[str, str]], taken: set[str], cpp_path: str) -> list[Rejection]:
+    out = []
+    seen: set[str] = set()
+    for kind, name in introduced:
+        if name in seen:
+            continue
+        seen.add(name)
+        if not is_identifier(name):
+            out.append(Rejection("bad-name", cpp_path, None, f"the {kind} name {name!r} it introduces is not a "
+                                 "valid C++ identifier"))
+        elif name in taken:
+            out.append(Rejection("bad-name", cpp_path, None, f"the {kind} name {name} it introduces is already "
+                                 "used in the float pair"))
+    return out
+
+
+def _compiler(before: LayerGraph, generated: LayerSource, renames: dict[str, str],
+              include_dirs: list[str]) -> list[Rejection]:
+    """libclang errors of the generated pair that the float pair does not have. Compared by message, with
+    the rewrite's renames undone, since added lines that mention an absent ATB header's names give the
+    same messages as the float lines that mention them."""
+    float_model: LayerSource = before.source
+    parsed: ClangResult | None = before.meta.get("clang")
+    if parsed is None:  # the float layer was loaded without libclang: nothing to compare with
+        return []
+    back = {new: old for old, new in renames.items()}
+    pattern = re.compile(r"\b(" + "|".join(map(re.escape, sorted(back, key=len, reverse=True))) + r")\b") \
+        if back else None
+
+    def key(d: Diagnostic) -> str:
+        return pattern.sub(lambda m: back[m.group(1)], d.spelling) if pattern else d.spelling
+
+    old = {key(d) for d in parsed.errors()}
+    unsaved = {generated.cpp.path: generated.cpp.encode(), **generated.header_as_included()}
+    if generated.h is not None:
+        unsaved[generated.h.path] = generated.h.encode()
+    dirs = [str(float_model.cpp.path.parent), *include_dirs]
+    # messages the float pair has, as the renamed pair would spell them: no need to locate those
+    fwd = re.compile(r"\b(" + "|".join(map(re.escape, sorted(renames, key=len, reverse=True))) + r")\b") \
+        if renames else None
+    known = frozenset(fwd.sub(lambda m: renames[m.group(1)], d.spelling) if fwd else d.spelling
+                      for d in parsed.errors())
+    result = parse(generated.cpp.path, dirs, unsaved, keep_tu=bool(include_dirs), enums=False, known=known)
+    out = []
+    seen: set[str] = set()
+    for d in result.errors():
+        k = key(d)
+        if k in old or k in seen:
+            continue
+        seen.add(k)
+        message = f"libclang error the float pair does not have: {d.spelling}"
+        m = _NO_MEMBER.search(d.spelling)
+        if m and result.tu is not None:
+            header = declaring_header(result.tu, m.group(2))
+            where = f" as declared in {header}" if header else ""
+            message = (f"sets {m.group(1)}, which {m.group(2)}{where} does not declare; this header version "
+                       "does not support that field")
+        out.append(Rejection("compiler", d.file or str(generated.cpp.path), d.line, message))
+    return out
+
+
+def check_against(float_cpp: Path, generated_cpp: Path, *, include_dirs: list[str] | None = None
+                  ) -> tuple[LayerGraph | None, list[Rejection]]:
+    """``llm-transform check --against FLOAT GENERATED``: the verifier on two pairs on disk."""
+    from .api import checked_graph
+    from .source.reader import read_pair
+
+    before = checked_graph(read_pair(float_cpp), float_cpp, include_dirs=include_dirs)
+    generated = read_pair(generated_cpp)
+    return verify(before, generated, renames=_paired_names(before.source, generated),
+                  include_dirs=include_dirs)
+
+
+def _paired_names(old: LayerSource, new: LayerSource) -> dict[str, str]:
+    """What was renamed, by pairing the declarations both pairs have in the same places."""
+    pairs: dict[str, str] = {}
+    if old.layer and new.layer:
+        pairs[old.layer.func.short_name] = new.layer.func.short_name
+    if old.param_struct and new.param_struct:
+        pairs[old.param_struct.name] = new.param_struct.name
+    if old.binder and new.binder:
+        pairs[old.binder.name] = new.binder.name
+    for a, b in zip([e.name for e in old.enums], [e.name for e in new.enums], strict=False):
+        if a and b:
+            pairs[a] = b
+    if len(old.functions) == len(new.functions):
+        for fa, fb in zip(old.functions, new.functions, strict=True):
+            pairs.setdefault(fa.short_name, fb.short_name)
+    return {a: b for a, b in pairs.items() if a != b}

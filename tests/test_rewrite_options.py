@@ -1,0 +1,80 @@
+"""Options that hand-written quant layers use: a beta per norm, and an unpacked gate-up MLP."""
+
+from __future__ import annotations
+
+import re
+import shutil
+
+import pytest
+from click.testing import CliRunner
+
+from llm_transform import transform_file
+from llm_transform.cli import main
+from llm_transform.graph.passes import Options
+from tests.conftest import FIXTURES, layer_cpp
+
+MODES = pytest.mark.parametrize("sparse", [False, True], ids=["quant", "sparse"])
+
+
+@MODES
+def test_beta_per_norm(sparse):
+    cpp = layer_cpp(FIXTURES / "layers" / "full_fused_qkv_rope")
+    r = transform_file(cpp, sparse=sparse, write=False, options=Options(beta="per-norm"))
+    assert r.after.inputs_of("inputNormNode") == ["IN_HIDDENSTATES", "IN_NORMWEIGHT", "IN_NORM_BETA"]
+    assert r.after.inputs_of("selfNormNode")[2] == "IN_SELFOUTNORM_BETA"
+    assert "IN_BETA" not in r.after.graph
+    # each beta right after its norm weight in the input order
+    order = [t for t in r.after.tensors() if r.after.tensor_kind(t) != "intermediate"]
+    assert order[order.index("IN_NORMWEIGHT") + 1] == "IN_NORM_BETA"
+    assert order[order.index("IN_SELFOUTNORMWEIGHT") + 1] == "IN_SELFOUTNORM_BETA"
+
+
+def test_beta_shared_is_the_default(tmp_path):
+    dst = tmp_path / "l"
+    shutil.copytree(FIXTURES / "layers" / "full_fused_qkv_rope", dst)
+    cpp = layer_cpp(dst)
+    r = CliRunner().invoke(main, ["transform", "-s", str(cpp), "--beta", "per-norm"])
+    assert r.exit_code == 0, r.output
+    text = (dst / "quant_flash_attention_layer.cpp").read_text()
+    assert "IN_NORM_BETA" in text and "IN_BETA," not in text
+    shared = transform_file(cpp, write=False)
+    assert shared.after.inputs_of("inputNormNode")[2] == shared.after.inputs_of("selfNormNode")[2] == "IN_BETA"
+
+
+def test_beta_per_norm_keeps_an_existing_beta():
+    """Norms that already read a beta (anti-outlier layers) keep it whatever the option says."""
+    cpp = layer_cpp(FIXTURES / "layers" / "beta_present")
+    r = transform_file(cpp, write=False, options=Options(beta="per-norm"))
+    assert not [t for t in r.after.added_tensors() if t.endswith("_BETA")]
+
+
+@MODES
+@pytest.mark.parametrize("case", ["full_parallel_mlp_v1", "v1_types", "enum_mixed_prefixes"])
+def test_unpack_mlp(case, sparse):
+    cpp = layer_cpp(FIXTURES / "layers" / case)
+    packed = transform_file(cpp, sparse=sparse, write=False)
+    r = transform_file(cpp, sparse=sparse, write=False, options=Options(unpack_mlp=True))
+    mlp = next(op for op in r.after.ops() if r.after.role(op) == "mlp")
+    float_w = r.before.inputs_of(mlp)[1]
+    ins = r.after.inputs_of(mlp)
+    up, gate = ins[1], ins[2]
+    assert up.endswith("_UP_WEIGHT") and gate.endswith("_GATE_WEIGHT")
+    assert float_w not in r.after.graph  # its enum entry now names the up weight, in the same place
+    text = r.cpp_text.decode() + r.h_text.decode()
+    assert float_w not in text.split("//")[0] or float_w not in re.sub(r"//[^\n]*", "", text)
+    assert re.search(r"\w+\.isPack = false;", text) and not re.search(r"\w+\.isPack = true;", text)
+    assert ins[4] != "IN_HOLDER" and ins[5] != "IN_HOLDER"  # a deqscale for each of up and gate
+    order = r.after.tensors()
+    assert order.index(up) < order.index(ins[4]) < order.index(gate) < order.index(ins[5])
+    # more inputs than the packed rewrite: the gate weight, plus its deqscale and bias
+    n_in = sum(1 for t in r.after.tensors() if r.after.tensor_kind(t) in ("input", "weight", "placeholder"))
+    n_packed = sum(1 for t in packed.after.tensors()
+                   if packed.after.tensor_kind(t) in ("input", "weight", "placeholder"))
+    assert n_in == n_packed + (4 if sparse else 3)  # sparse: the gate index too
+    assert any("split into" in f for f in r.report()["followups"])
+
+
+def test_packed_is_the_default():
+    r = transform_file(layer_cpp(FIXTURES / "layers" / "v1_types"), write=False)
+    assert any("kept packed" in f for f in r.report()["followups"])
+    assert re.search(r"\w+\.isPack = true;", r.cpp_text.decode())
