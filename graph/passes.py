@@ -424,7 +424,7 @@ def _unpack(lg: LayerGraph, op: str, by_slot: dict[str, str], log: ChangeLog) ->
                              "kept packed")
         return None
     base = re.sub(r"_?(GATE_?UP|UP_?GATE)$", "", _WEIGHT_SUFFIX.sub("", packed))
-    taken = set(lg.tensors()) | (lg.source.identifiers() if lg.source is not None else set())
+    taken = set(lg.tensors()) | (lg.source.identifiers if lg.source is not None else set())
     names = []
     for part in ("UP", "GATE"):
         name, k = f"{base}_{part}_WEIGHT", 2
@@ -468,7 +468,7 @@ def _fill(fields: list, values: dict[str, str]) -> list[tuple[str, str]]:
 
 def _scale_fields(lg: LayerGraph, labels: list[tuple[str, str]], opts: Options, log: ChangeLog) -> dict:
     model = lg.source
-    existing = model.identifiers() if model is not None else set()  # a new field must not shadow or clash
+    existing = set(model.identifiers) if model is not None else set()  # a new field must not clash
     counts: dict[str, int] = {}
     for _, label in labels:
         counts[label] = counts.get(label, 0) + 1

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import tempfile
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,7 +18,8 @@ from .graph.layer_graph import LayerGraph
 from .graph.passes import ChangeLog, Options, quantize
 from .render.backproject import Renderer
 from .source.errors import LayerError
-from .source.reader import include_dirs_from_env, read_pair
+from .source.model import LayerSource
+from .source.reader import header_for, include_dirs_from_env, read_pair
 from .verify import verify
 
 log = logging.getLogger(__name__)
@@ -78,15 +81,45 @@ def _tier(before: LayerGraph) -> str:
     return "A"
 
 
-def transform_file(cpp_path: str | Path, *, sparse: bool = False, write: bool = True,
-                   output_dir: str | Path | None = None, force: bool = False,
-                   options: Options | None = None, keep_names: bool = False,
-                   include_dirs: list[str] | None = None) -> TransformResult:
-    """Rewrite one float layer pair. Raises LayerError for refusals; writes nothing unless every check
-    passes."""
-    cpp = Path(cpp_path)
+_FLOAT_LAYERS: OrderedDict[tuple, tuple[LayerSource, LayerGraph] | LayerError] = OrderedDict()
+_FLOAT_LAYERS_KEPT = 8
+
+
+def float_layer(cpp: Path, include_dirs: list[str] | None = None) -> tuple[LayerSource, LayerGraph]:
+    """The float pair read, classified and checked, or the LayerError that refuses it.
+
+    Both modes of a file start from the same float layer, so the last few are kept, keyed by their bytes:
+    a run in both modes reads, lexes and parses each float pair once. Nothing downstream changes them
+    (the passes work on a copy of the graph)."""
     classify.check_name(cpp)
-    model = read_pair(cpp)
+    h = header_for(cpp)
+    try:
+        cpp_bytes, h_bytes = cpp.read_bytes(), (h.read_bytes() if h else None)
+    except OSError:
+        cpp_bytes = h_bytes = None  # read_pair says what is wrong
+    key = (str(cpp.resolve()), cpp_bytes, str(h), h_bytes, tuple(include_dirs_from_env(include_dirs)))
+    if cpp_bytes is not None and key in _FLOAT_LAYERS:
+        _FLOAT_LAYERS.move_to_end(key)
+        found = _FLOAT_LAYERS[key]
+        if isinstance(found, LayerError):
+            raise LayerError(found.path, found.line, found.reason, kind=found.kind)
+        return found
+    try:
+        found = _checked_float_layer(cpp, h, cpp_bytes, h_bytes, include_dirs)
+    except LayerError as exc:
+        found = exc
+    if cpp_bytes is not None:
+        _FLOAT_LAYERS[key] = found
+        while len(_FLOAT_LAYERS) > _FLOAT_LAYERS_KEPT:
+            _FLOAT_LAYERS.popitem(last=False)
+    if isinstance(found, LayerError):
+        raise found
+    return found
+
+
+def _checked_float_layer(cpp: Path, h: Path | None, cpp_bytes: bytes | None, h_bytes: bytes | None,
+                         include_dirs: list[str] | None) -> tuple[LayerSource, LayerGraph]:
+    model = read_pair(cpp) if cpp_bytes is None else read_pair(cpp, h, cpp_text=cpp_bytes, h_text=h_bytes)
     classify.check_content(model.cpp, model.h)
     classify.check_operation(cpp, model.binder is not None)
     classify.check_quant_aware(model)
@@ -97,8 +130,18 @@ def transform_file(cpp_path: str | Path, *, sparse: bool = False, write: bool = 
         f = errors[0]
         raise LayerError(f.path, f.line, f"the float layer is inconsistent ({f.message}); fix it first "
                          "(see `llm-transform check`)")
-    opts = options or Options()
-    opts.sparse = sparse
+    return model, before
+
+
+def transform_file(cpp_path: str | Path, *, sparse: bool = False, write: bool = True,
+                   output_dir: str | Path | None = None, force: bool = False,
+                   options: Options | None = None, keep_names: bool = False,
+                   include_dirs: list[str] | None = None) -> TransformResult:
+    """Rewrite one float layer pair. Raises LayerError for refusals; writes nothing unless every check
+    passes."""
+    cpp = Path(cpp_path)
+    model, before = float_layer(cpp, include_dirs)
+    opts = dataclasses.replace(options or Options(), sparse=sparse)
     after, changes = quantize(before, opts)
     if not after.changed_ops():
         raise LayerError(cpp, None, "no site to quantize: "

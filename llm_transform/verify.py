@@ -87,9 +87,9 @@ def verify(before: LayerGraph, generated: LayerSource, *, expected: LayerGraph |
         out += _read_back(expected, got, cpp_path)
     out += _double_assignments(float_model.layer, generated, cpp_path)
     if introduced is None:
-        old = float_model.identifiers()
-        introduced = [("name", n) for n in sorted(generated.identifiers() - old - CXX_KEYWORDS)]
-    out += _bad_names(introduced, float_model.identifiers(), cpp_path)
+        old = float_model.identifiers
+        introduced = [("name", n) for n in sorted(generated.identifiers - old - CXX_KEYWORDS)]
+    out += _bad_names(introduced, float_model.identifiers, cpp_path)
     if clang:
         out += _compiler(before, generated, renames or {}, include_dirs or [])
     return got, out

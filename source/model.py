@@ -8,6 +8,7 @@ the renderer uses its spans to place edits.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from .source_file import SourceFile
@@ -267,11 +268,12 @@ class LayerSource:
                 return s
         return None
 
-    def identifiers(self) -> set[str]:
+    @cached_property
+    def identifiers(self) -> frozenset[str]:
         """Every identifier written in the pair's code (not in comments or strings)."""
         from .lexer import IDENT
 
-        return {t.text for f in (self.cpp, self.h) if f is not None for t in f.tokens if t.kind == IDENT}
+        return frozenset(t.text for f in (self.cpp, self.h) if f is not None for t in f.tokens if t.kind == IDENT)
 
     def own_header_includes(self) -> list[Include]:
         """The .cpp's includes of its own header (bare ``"x.h"`` or a path form ``"models/m/layer/x.h"``)."""
