@@ -203,7 +203,7 @@ class LayerGraph:
                           dict(self.meta))
 
     def signature(self) -> list[tuple[str, str, tuple[str, ...], tuple[str, ...]]]:
-        """What the self-check compares: per op its type and wiring."""
+        """What the verifier compares on read-back: per op its type and wiring."""
         return [(o, self.param_type(o), tuple(self.inputs_of(o)), tuple(self.outputs_of(o))) for o in self.ops()]
 
 

@@ -194,7 +194,7 @@ class Renderer:
                 continue
             m = re.fullmatch(r"(\d+)([uUlL]*)", c.value.strip())
             if not m:
-                continue  # an expression over sentinels: stays, the self-check verifies it
+                continue  # an expression over sentinels: stays, the verifier checks it
             if int(m.group(1)) != value:
                 self.edit(c.file, c.value_span[0], c.value_span[1] - c.value_span[0], f"{value}{m.group(2)}",
                           cname)

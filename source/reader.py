@@ -40,7 +40,7 @@ def include_dirs_from_env(extra: list[str] | None = None) -> list[str]:
 
 def read_pair(cpp_path: Path, h_path: Path | None = None, *, cpp_text: bytes | None = None,
               h_text: bytes | None = None) -> LayerSource:
-    """Read the pair from disk, or from the given bytes (the self-check reads generated text)."""
+    """Read the pair from disk, or from the given bytes (the verifier reads generated text)."""
     if cpp_path.suffix not in (".cpp", ".cc", ".cxx"):
         raise LayerError(cpp_path, None, "not a .cpp file; give the layer's .cpp (its .h comes along)")
     cpp = SourceFile.from_bytes(cpp_path, cpp_text) if cpp_text is not None else SourceFile.read(cpp_path)
