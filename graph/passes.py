@@ -62,11 +62,34 @@ class ScaleField:
     offset: str
 
 
+@dataclass(frozen=True)
+class Followup:
+    """Something the user must do or decide after the rewrite. ``kind`` is the same sentence for every file
+    it applies to (a run over a tree groups by it); ``detail`` is what it is about in this file."""
+
+    kind: str
+    detail: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.detail}: {self.kind}" if self.detail else self.kind
+
+    def as_dict(self) -> dict[str, str]:
+        return {"kind": self.kind, "detail": self.detail}
+
+
+UPGRADED = "V1 type upgraded to V2; check that the comm fields moved into commParam / commDownParam"
+DROPPED = "float assignment dropped: the upgraded type has no such field"
+SPLIT = "packed gate-up weight split into up and gate weights; the model must supply the two weights"
+KEPT_PACKED = ("packed gate-up MLP kept packed; the model must supply the packed weight's deqscale and bias in "
+               "the up slots (--unpack-mlp splits it)")
+NOT_SPLIT = "packed gate-up MLP not split"
+
+
 @dataclass
 class ChangeLog:
     changes: list[dict[str, Any]] = field(default_factory=list)
     skipped: list[dict[str, str]] = field(default_factory=list)
-    followups: list[str] = field(default_factory=list)
+    followups: list[Followup] = field(default_factory=list)
     scale_fields: list[ScaleField] = field(default_factory=list)
 
     def change(self, op: str, **kw: Any) -> None:
@@ -350,20 +373,17 @@ def quantize(lg: LayerGraph, opts: Options) -> tuple[LayerGraph, ChangeLog]:
                                    and p.split(".")[0] not in members})
             if plan.dropped:
                 plan.keep_fields = [p for p in float_paths if p not in plan.dropped]
-                log.followups.append(f"{op}: {eff.name} has no field {', '.join(plan.dropped)}; the float "
-                                     "assignment is dropped")
-            log.followups.append(f"{op}: {optype.name} upgraded to {eff.name}; check the comm fields moved to "
-                                 "commParam / commDownParam")
+                log.followups.append(Followup(DROPPED, f"{op}: {eff.name} has no field "
+                                                       f"{', '.join(plan.dropped)}"))
+            log.followups.append(Followup(UPGRADED, f"{op}: {optype.name} -> {eff.name}"))
         if unpacked is not None:
             plan.fields.append(("isPack", "false"))
             plan.only_if_set.append("isPack")  # false is the default: only the float's `true` is edited
-            log.followups.append(f"{op}: packed gate-up weight {unpacked[0]} split into {unpacked[1]} and "
-                                 f"{unpacked[2]}; the model must supply the two weights separately")
+            log.followups.append(Followup(SPLIT, f"{op}: {unpacked[0]} -> {unpacked[1]}, {unpacked[2]}"))
         elif _is_packed(lg, op):
             plan.fields = [(p, v) for p, v in plan.fields if p not in ("isPack", "quantGateParam.quantType",
                                                                       "quantGateParam.isQuantOp")]
-            log.followups.append(f"{op}: packed gate-up MLP kept packed; the model must supply the packed "
-                                 "gate-up weight's deqscale and bias in the up slots (--unpack-mlp splits it)")
+            log.followups.append(Followup(KEPT_PACKED, op))
         _rewire(g, op, new_ins, lg.outputs_of(op))
         g.nodes[op].update(changed=True, plan=plan)
         if plan.type:
@@ -417,11 +437,10 @@ def _unpack(lg: LayerGraph, op: str, by_slot: dict[str, str], log: ChangeLog) ->
     node = lg.graph.nodes[op]["node"]
     others = [c for c in lg.consumers(packed) if lg.graph.nodes[c]["node"] != node]
     if "b_up" in by_slot:
-        log.followups.append(f"{op}: the packed gate-up weight has a packed bias {by_slot['b_up']}; kept packed")
+        log.followups.append(Followup(NOT_SPLIT, f"{op}: it has a packed bias {by_slot['b_up']}"))
         return None
     if others:
-        log.followups.append(f"{op}: the packed gate-up weight {packed} is also read by {', '.join(others)}; "
-                             "kept packed")
+        log.followups.append(Followup(NOT_SPLIT, f"{op}: {packed} is also read by {', '.join(others)}"))
         return None
     base = re.sub(r"_?(GATE_?UP|UP_?GATE)$", "", _WEIGHT_SUFFIX.sub("", packed))
     taken = set(lg.tensors()) | (lg.source.identifiers if lg.source is not None else set())

@@ -13,20 +13,48 @@ LEVELS = ["debug", "info", "warning", "error", "fatal", "critical"]
 log = logging.getLogger("llm_transform")
 
 
-def _setup_logging(level: str) -> None:
-    lvl = {"fatal": logging.FATAL}.get(level, getattr(logging, level.upper()))
+def _setup_logging(level: str | None) -> None:
+    """The level given after the subcommand, else the one given before it, else info."""
+    if level is None:
+        ctx = click.get_current_context(silent=True)
+        level = (ctx.find_root().params.get("log_level") if ctx else None) or "info"
+    lvl = {"fatal": logging.FATAL}.get(level.lower(), getattr(logging, level.upper()))
     logging.basicConfig(level=lvl, format="%(levelname)s: %(message)s", stream=sys.stderr, force=True)
 
 
 def log_level_option(f):
-    return click.option("-l", "--log-level", type=click.Choice(LEVELS, case_sensitive=False), default="info",
-                        show_default=True, help="How much to log.")(f)
+    return click.option("-l", "--log-level", type=click.Choice(LEVELS, case_sensitive=False), default=None,
+                        help="How much to log: debug, info (default), warning, error, fatal, critical.")(f)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+_GROUP_OPTIONS_WITH_VALUE = ("-l", "--log-level")
+
+
+class _Main(click.Group):
+    """Users of the tool this one replaces type ``llm-transform -s X``: that means ``transform -s X``."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        args = list(args)
+        i = 0
+        while i < len(args):
+            a = args[i]
+            if a in self.commands or not a.startswith("-"):
+                break
+            if a in ("-s", "--source") or a.startswith("--source=") or (a.startswith("-s") and a[2:3] != "-"):
+                args.insert(i, "transform")
+                break
+            i += 2 if a in _GROUP_OPTIONS_WITH_VALUE else 1
+        return super().parse_args(ctx, args)
+
+
+@click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="llm-transform")
-def main() -> None:
-    """Rewrite float ATB transformer layers into W8A8 / sparse-W8A8 layers."""
+@log_level_option
+def main(log_level: str | None) -> None:
+    """Rewrite float ATB transformer layers into W8A8 / sparse-W8A8 layers.
+
+    `llm-transform -s LAYER.cpp ...` is short for `llm-transform transform -s LAYER.cpp ...`.
+    """
 
 
 @main.command()
@@ -39,7 +67,7 @@ def main() -> None:
                    "before it writes.")
 @log_level_option
 def check(sources: tuple[Path, ...], recursive: bool, as_json: bool, include_dirs: tuple[Path, ...],
-          float_cpp: Path | None, log_level: str) -> None:
+          float_cpp: Path | None, log_level: str | None) -> None:
     """Build the graph of each layer and report counts, roles and consistency findings."""
     _setup_logging(log_level)
     from .api import load_layer
@@ -158,12 +186,18 @@ def _scale_names(path: Path, files: list[Path]) -> dict[str, str]:
               help="A float layer .cpp (its .h comes along) or a folder of layer pairs.")
 @click.option("--enable-sparse", is_flag=True, help="Write the sparse-W8A8 layer (sparse_quant_*) instead of W8A8.")
 @click.option("-o", "--output-dir", type=click.Path(path_type=Path),
-              help="Write the targets here, not next to the source.")
+              help="Write the targets here, mirroring the source folder's tree, not next to the sources.")
 @click.option("--recursive", is_flag=True, help="With a folder: descend into sub-folders.")
 @click.option("--dry-run", is_flag=True, help="Do everything but write.")
 @click.option("--diff", "show_diff", is_flag=True, help="Print a unified diff of each target against its source.")
-@click.option("--json", "as_json", is_flag=True, help="Print a JSON report per file.")
-@click.option("--force", is_flag=True, help="Overwrite targets that differ from what would be written.")
+@click.option("--json", "as_json", is_flag=True, help="Print only JSON on stdout: one report per file and the totals.")
+@click.option("--quiet", is_flag=True, help="Print only failures and the totals.")
+@click.option("--strict", is_flag=True, help="Count files that are not rewrite candidates as failures (exit 1).")
+@click.option("--force", is_flag=True, help="Overwrite targets edited by hand.")
+@click.option("--no-header", is_flag=True,
+              help="Write no provenance header line; then any differing target needs --force.")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
+              help="Files transformed at once (default: the number of cores).")
 @click.option("--qkv-style", type=click.Choice(["linear", "linear-quant"]), default="linear", show_default=True,
               help="QKV linears: LinearParam + linearType INT8 (majority), or LinearQuantParam.")
 @click.option("--beta", type=click.Choice(["shared", "per-norm"]), default="shared", show_default=True,
@@ -176,100 +210,141 @@ def _scale_names(path: Path, files: list[Path]) -> dict[str, str]:
 @click.option("--scale-names", type=click.Path(exists=True, path_type=Path),
               help="JSON file mapping quant points (qkv, selfLn, dense, ffnOut, or a node name) to field name bases.")
 @click.option("--graph", "graph_out", type=click.Path(path_type=Path),
-              help="Draw the rewritten layer (.svg, .png, .pdf, .dot, .json); with a folder SOURCE, a folder.")
+              help="Draw the rewritten layer (.svg, .png, .pdf, .dot, .json); with a folder SOURCE, a folder "
+                   "(mirrored like -o).")
 @click.option("-I", "include_dirs", multiple=True, type=click.Path(path_type=Path), help="Extra include folder.")
 @log_level_option
 def transform(source: Path, enable_sparse: bool, output_dir: Path | None, recursive: bool, dry_run: bool,
-              show_diff: bool, as_json: bool, force: bool, qkv_style: str, beta: str, unpack_mlp: bool,
-              no_upgrade: bool,
-              no_telechat: bool, keep_names: bool, scale_names: Path | None, graph_out: Path | None,
-              include_dirs: tuple[Path, ...], log_level: str) -> None:
+              show_diff: bool, as_json: bool, quiet: bool, strict: bool, force: bool, no_header: bool,
+              jobs: int | None, qkv_style: str, beta: str, unpack_mlp: bool, no_upgrade: bool, no_telechat: bool,
+              keep_names: bool, scale_names: Path | None, graph_out: Path | None, include_dirs: tuple[Path, ...],
+              log_level: str | None) -> None:
     """Write quant_<name>.cpp/.h (or sparse_quant_<name>.cpp/.h) for each float layer."""
     _setup_logging(log_level)
-    import difflib
+    import os
 
-    from .discovery import find_layers
+    from . import run
+    from .discovery import discover
     from .graph.passes import Options
-    from .pipeline import transform_file
     from .source.errors import LayerError
 
     try:
-        files = find_layers(source, recursive=recursive)
+        found = discover(source, recursive=recursive)
     except LayerError as exc:
-        click.echo(exc.one_line(), err=True)
-        sys.exit(1)
-    names = _scale_names(scale_names, files) if scale_names is not None else {}
-    if not files:
-        click.echo(f"{source}: no float layer .cpp files here (names containing quant or w8a8 are skipped); "
-                   "give a layer .cpp or its folder", err=True)
-        sys.exit(1)
-    sources_done, targets, refused, reports = [], [], [], []
-    for cpp in files:
-        opts = Options(qkv_style=qkv_style, upgrade_v1=not no_upgrade, telechat=not no_telechat,
-                       scale_names=names, beta=beta, unpack_mlp=unpack_mlp)
-        try:
-            r = transform_file(cpp, sparse=enable_sparse, write=not dry_run, output_dir=output_dir, force=force,
-                               options=opts, keep_names=keep_names, include_dirs=[str(d) for d in include_dirs])
-        except LayerError as exc:
-            refused.append(exc)
-            reports.append({"file": str(cpp), "status": "refused", "class": exc.kind, "reason": exc.one_line()})
-            continue
-        except Exception as exc:  # a bug: report it as one line and go on with the other files
-            log.debug("internal error", exc_info=True)
-            err = LayerError(cpp, None, f"internal error ({type(exc).__name__}: {exc}); please report this file")
-            refused.append(err)
-            reports.append({"file": str(cpp), "status": "failed", "reason": err.one_line()})
-            continue
-        if graph_out is not None:
-            picture = _picture_path(graph_out, r.target_cpp, many=len(files) > 1 or source.is_dir())
-            err = _draw(r.after, picture)
-            if err:
-                refused.append(LayerError(picture, None, err))
-        sources_done += [str(p) for p in (r.source_cpp, r.source_h) if p]
-        targets += [str(p) for p in (r.target_cpp, r.target_h) if p]
-        reports.append(r.report())
-        if show_diff:
-            for src_path, new in ((r.source_cpp, r.cpp_text), (r.source_h, r.h_text)):
-                if src_path is None or new is None:
-                    continue
-                old = src_path.read_bytes().decode("utf-8-sig").splitlines(keepends=True)
-                tgt = str(r.target_cpp if src_path == r.source_cpp else r.target_h)
-                sys.stdout.writelines(difflib.unified_diff(old, new.decode("utf-8-sig").splitlines(keepends=True),
-                                                           str(src_path), tgt))
+        _fail_early(exc.one_line(), as_json)
+    if not found.layers and not found.skipped and not found.unreadable:
+        hint = (f"; it has {found.subfolders_with_layers} sub-folder(s) with .cpp files: add --recursive"
+                if found.subfolders_with_layers else "; give a layer .cpp or its folder")
+        _fail_early(f"{source}: no layer .cpp files here{hint}", as_json)
+    names = _scale_names(scale_names, found.layers) if scale_names is not None else {}
+    opts = Options(qkv_style=qkv_style, upgrade_v1=not no_upgrade, telechat=not no_telechat, scale_names=names,
+                   beta=beta, unpack_mlp=unpack_mlp)
+    many = len(found.layers) > 1 or source.is_dir()
+    job_list = [run.Job(cpp, run.mirrored_dir(source, cpp, output_dir), sparse=enable_sparse, write=not dry_run,
+                        force=force, header=not no_header, options=opts, keep_names=keep_names,
+                        include_dirs=tuple(str(d) for d in include_dirs), diff=show_diff,
+                        picture=_picture_path(graph_out, source, cpp, enable_sparse, many) if graph_out else None)
+                for cpp in found.layers]
+    clashes = run.collisions(job_list)
+    todo = [j for i, j in enumerate(job_list) if i not in clashes]
+    workers = jobs or os.cpu_count() or 1
+    log.debug("%d file(s), %d worker(s)", len(todo), workers)
+    done = _run_with_progress(run, todo, workers, quiet or as_json)
+    by_file = {o.file: o for o in done}
+    outcomes = [clashes[i] if i in clashes else by_file[str(j.cpp)] for i, j in enumerate(job_list)]
+    outcomes += [run.Outcome(str(p), "failed", "unreadable", None, f"cannot read this folder ({why}); its layers "
+                             "were not looked at") for p, why in found.unreadable]
+    outcomes += [run.Outcome(str(p), "skipped", "name", None, why) for p, why in found.skipped]
+    failed = any(o.failed for o in outcomes) or (strict and any(o.status == "refused" for o in outcomes))
     if as_json:
-        click.echo(json.dumps(reports, indent=2))
+        click.echo(json.dumps({"files": [o.as_dict() for o in outcomes], "totals": _totals(outcomes),
+                               "dry_run": dry_run}, indent=2))
     else:
-        click.echo(f"Transformed source files: {sources_done}")
-        click.echo(f"Transformed target files: {targets}" + (" (dry run, nothing written)" if dry_run else ""))
-        for exc in refused:
-            click.echo(f"refused: {exc.one_line()}")
-        for rep in reports:
-            for s in rep.get("skipped", []):
-                click.echo(f"skipped: {rep['file']}: {s['node']}: {s['reason']}")
-            for f in rep.get("followups", []):
-                click.echo(f"follow-up: {rep['file']}: {f}")
-    sys.exit(1 if refused else 0)
+        _print_summary(outcomes, dry_run=dry_run, quiet=quiet, show_diff=show_diff)
+    sys.exit(1 if failed else 0)
 
 
-def _picture_path(graph_out: Path, target_cpp: Path, *, many: bool) -> Path:
+def _fail_early(message: str, as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps({"files": [], "error": message}))
+    else:
+        click.echo(message, err=True)
+    sys.exit(1)
+
+
+def _run_with_progress(run, jobs, workers: int, silent: bool):
+    """The outcomes, with a progress bar on a terminal for runs of more than a few files."""
+    if silent or len(jobs) <= 3 or not sys.stderr.isatty():
+        return run.run_all(jobs, workers=workers)
+    with click.progressbar(length=len(jobs), label="Transforming", file=sys.stderr) as bar:
+        return run.run_all(jobs, workers=workers, on_done=lambda _o: bar.update(1))
+
+
+def _totals(outcomes) -> dict:
+    by_class: dict[str, int] = {}
+    for o in outcomes:
+        if o.status == "refused":
+            by_class[o.kind] = by_class.get(o.kind, 0) + 1
+    return {"transformed": sum(o.status in ("transformed", "unchanged") for o in outcomes),
+            "unchanged": sum(o.status == "unchanged" for o in outcomes),
+            "refused": by_class, "failed": sum(o.failed for o in outcomes),
+            "skipped_by_name": sum(o.status == "skipped" for o in outcomes)}
+
+
+def _print_summary(outcomes, *, dry_run: bool, quiet: bool, show_diff: bool) -> None:
+    done = [o for o in outcomes if o.status in ("transformed", "unchanged")]
+    if not quiet:
+        if show_diff:
+            for o in done:
+                sys.stdout.write(o.diff)
+        # the format of the tool this one replaces, one path a line, so scripts that read it keep working
+        click.echo("Transformed source files: [")
+        for o in done:
+            for p in o.sources:
+                click.echo(f"    {p}")
+        click.echo("]")
+        click.echo("Transformed target files: [" + (" (dry run, nothing written)" if dry_run else ""))
+        for o in done:
+            for p in o.targets:
+                click.echo(f"    {p}")
+        click.echo("]")
+    for o in outcomes:
+        if o.failed:
+            click.echo(f"failed: {o.one_line()}")
+        elif not quiet and o.status == "refused":
+            click.echo(f"refused ({o.kind}): {o.one_line()}")
+        elif not quiet and o.status == "skipped":
+            click.echo(f"skipped: {o.file}: {o.reason}")
+        if not quiet and o.picture_error:
+            click.echo(f"failed: picture for {o.file}: {o.picture_error}")
+    if not quiet:
+        sites = [(o.file, s) for o in done for s in (o.report or {}).get("skipped", [])]
+        for file, s in sites:
+            click.echo(f"left float: {file}: {s['node']}: {s['reason']}")
+        groups: dict[str, list[tuple[str, str]]] = {}
+        for o in done:
+            for f in (o.report or {}).get("followups", []):
+                groups.setdefault(f["kind"], []).append((o.file, f["detail"]))
+        for kind, items in groups.items():
+            click.echo(f"follow-up: {kind}:")
+            for file, detail in items:
+                click.echo(f"    {file}: {detail}" if detail else f"    {file}")
+    t = _totals(outcomes)
+    refused = ", ".join(f"{k} {v}" for k, v in sorted(t["refused"].items()))
+    click.echo(f"Totals: {t['transformed']} transformed ({t['unchanged']} unchanged), "
+               f"{sum(t['refused'].values())} not candidates{f' ({refused})' if refused else ''}, "
+               f"{t['failed']} failed, {t['skipped_by_name']} skipped by name")
+
+
+def _picture_path(graph_out: Path, source: Path, cpp: Path, sparse: bool, many: bool) -> Path:
+    """The picture of one layer: GRAPH itself, or, for a folder or with GRAPH a folder, GRAPH mirroring the
+    source tree like -o."""
+    from .run import mirrored_dir
+
     if many or graph_out.is_dir() or str(graph_out).endswith(("/", "\\")):
-        return graph_out / f"{target_cpp.stem}.svg"
+        prefix = "sparse_quant" if sparse else "quant"
+        return mirrored_dir(source, cpp, graph_out) / f"{prefix}_{cpp.stem}.svg"
     return graph_out
-
-
-def _draw(lg, path: Path, before=None) -> str | None:
-    """Write the picture; the one-line reason when it cannot be drawn."""
-    from .render.picture import PictureError, side_by_side, to_dot, to_json_data, write_picture
-
-    dot = side_by_side(before, lg) if before is not None else to_dot(lg)
-    try:
-        write_picture(dot, path, json_data=to_json_data(lg))
-    except PictureError as exc:
-        return str(exc).split(": ", 1)[-1]
-    except OSError as exc:
-        return f"cannot write the picture ({exc.strerror})"
-    log.info("drew %s", path)
-    return None
 
 
 @main.command("graph")
@@ -282,7 +357,7 @@ def _draw(lg, path: Path, before=None) -> str | None:
 @click.option("-I", "include_dirs", multiple=True, type=click.Path(path_type=Path), help="Extra include folder.")
 @log_level_option
 def graph_command(source: Path, output: Path, mode: str | None, before_after: bool, include_dirs: tuple[Path, ...],
-                  log_level: str) -> None:
+                  log_level: str | None) -> None:
     """Draw a layer's dataflow graph: the float layer, or its rewrite with what changed highlighted."""
     _setup_logging(log_level)
     from .source.errors import LayerError
@@ -301,7 +376,9 @@ def graph_command(source: Path, output: Path, mode: str | None, before_after: bo
     except LayerError as exc:
         click.echo(exc.one_line(), err=True)
         sys.exit(1)
-    err = _draw(lg, output, before)
+    from .run import draw
+
+    err = draw(lg, output, before)
     if err:
         click.echo(f"{output}: {err}", err=True)
         sys.exit(1)

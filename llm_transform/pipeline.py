@@ -6,16 +6,17 @@ import dataclasses
 import logging
 import os
 import tempfile
+import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import classify
+from . import classify, provenance
 from .api import checked_graph
 from .graph.catalogue import catalogue
 from .graph.layer_graph import LayerGraph
-from .graph.passes import ChangeLog, Options, quantize
+from .graph.passes import ChangeLog, Followup, Options, quantize
 from .render.backproject import Renderer
 from .source.errors import LayerError
 from .source.model import LayerSource
@@ -23,6 +24,8 @@ from .source.reader import header_for, include_dirs_from_env, read_pair
 from .verify import verify
 
 log = logging.getLogger(__name__)
+NEW_ORDER = "the model code must feed the layer's inputs in the new enum order; added inputs as name@index"
+FILL_SCALES = "the pair parses no JSON: the model code must fill the new scale fields"
 
 
 @dataclass
@@ -38,7 +41,7 @@ class TransformResult:
     changes: ChangeLog
     tier: str
     renames: dict[str, str] = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)
+    notes: list[Followup] = field(default_factory=list)
     written: bool = False
     unchanged: bool = False
 
@@ -51,10 +54,10 @@ class TransformResult:
         positions = [f"{d['name']}@{i}" for i, d in enumerate(inputs) if d["added"]]
         followups = [*self.changes.followups, *self.notes]
         if positions:
-            followups.append("the model code must feed the layer's inputs in the new enum order; added inputs "
-                             f"(name@index): {', '.join(positions)}")
+            followups.append(Followup(NEW_ORDER, ", ".join(positions)))
         if not parses_json and self.changes.scale_fields:
-            followups.append("the pair parses no JSON: the model code must fill the new scale fields")
+            followups.append(Followup(FILL_SCALES, ", ".join(n for f in self.changes.scale_fields
+                                                             for n in (f.scale, f.offset))))
         return {
             "file": str(self.source_cpp), "status": "transformed", "tier": self.tier,
             "targets": [str(p) for p in (self.target_cpp, self.target_h) if p],
@@ -63,7 +66,7 @@ class TransformResult:
             "scale_fields": [{"point": f.point, "label": f.label, "fields": [f.scale, f.offset],
                               "json_keys": [f.scale, f.offset] if parses_json else []}
                              for f in self.changes.scale_fields],
-            "renames": self.renames, "followups": followups,
+            "renames": self.renames, "followups": [f.as_dict() for f in followups],
         }
 
 
@@ -119,11 +122,15 @@ def float_layer(cpp: Path, include_dirs: list[str] | None = None) -> tuple[Layer
 
 def _checked_float_layer(cpp: Path, h: Path | None, cpp_bytes: bytes | None, h_bytes: bytes | None,
                          include_dirs: list[str] | None) -> tuple[LayerSource, LayerGraph]:
+    clock = _Stages(cpp)
     model = read_pair(cpp) if cpp_bytes is None else read_pair(cpp, h, cpp_text=cpp_bytes, h_text=h_bytes)
+    clock.done("read")
     classify.check_content(model.cpp, model.h)
     classify.check_operation(cpp, model.binder is not None)
     classify.check_quant_aware(model)
+    clock.done("classify")
     before = checked_graph(model, cpp, include_dirs=include_dirs)
+    clock.done("graph (libclang, build, validate)")
     classify.check_embedding(cpp, {before.role(o) for o in before.ops()})
     errors = before.errors()
     if errors:
@@ -133,21 +140,47 @@ def _checked_float_layer(cpp: Path, h: Path | None, cpp_bytes: bytes | None, h_b
     return model, before
 
 
+class _Stages:
+    """Debug log of where a file's time goes, one line per stage."""
+
+    def __init__(self, cpp: Path):
+        self.cpp = cpp
+        self.t = time.perf_counter()
+
+    def done(self, stage: str) -> None:
+        now = time.perf_counter()
+        log.debug("%s: %s %.1f ms", self.cpp, stage, (now - self.t) * 1000)
+        self.t = now
+
+
 def transform_file(cpp_path: str | Path, *, sparse: bool = False, write: bool = True,
                    output_dir: str | Path | None = None, force: bool = False,
                    options: Options | None = None, keep_names: bool = False,
-                   include_dirs: list[str] | None = None) -> TransformResult:
+                   include_dirs: list[str] | None = None, header: bool = True) -> TransformResult:
     """Rewrite one float layer pair. Raises LayerError for refusals; writes nothing unless every check
-    passes."""
+    passes. ``header``: start each generated file with the provenance line (tool, version, source, digest)
+    that lets a later run regenerate it safely."""
     cpp = Path(cpp_path)
     model, before = float_layer(cpp, include_dirs)
+    clock = _Stages(cpp)
     opts = dataclasses.replace(options or Options(), sparse=sparse)
     after, changes = quantize(before, opts)
+    clock.done("passes")
+    if log.isEnabledFor(logging.DEBUG):
+        for c in changes.changes:
+            if c.get("removed"):
+                log.debug("%s: %s: removed (%s)", cpp, c["node"], c.get("reason", ""))
+                continue
+            log.debug("%s: %s: %s -> %s; inputs %s; fields %s", cpp, c["node"], before.param_type(c["node"]),
+                      c.get("type") or "same type", c.get("new_inputs"), c.get("fields"))
+        for sk in changes.skipped:
+            log.debug("%s: %s: left float: %s", cpp, sk["node"], sk["reason"])
     if not after.changed_ops():
         raise LayerError(cpp, None, "no site to quantize: "
                          + "; ".join(f"{s['node']}: {s['reason']}" for s in changes.skipped[:3]))
     prefix = "sparse_quant" if sparse else "quant"
     rendered = Renderer(model, before, after, changes, prefix=prefix, keep_names=keep_names).run()
+    clock.done("render")
     after.name = rendered.renames.get(before.name, before.name)
     out_dir = Path(output_dir) if output_dir else cpp.parent
     target_cpp = out_dir / f"{prefix}_{cpp.name}"
@@ -159,10 +192,15 @@ def transform_file(cpp_path: str | Path, *, sparse: bool = False, write: bool = 
                   *(("renamed", n) for n in rendered.renames.values()), *rendered.introduced]
     verify_pair(before, target_cpp, target_h, cpp_bytes, h_bytes, expected=after, introduced=introduced,
                 renames=rendered.renames, include_dirs=include_dirs)
+    clock.done("verify")
+    if header:
+        cpp_bytes = provenance.stamp(cpp_bytes, cpp.name)
+        h_bytes = provenance.stamp(h_bytes, model.h.path.name) if h_bytes is not None and model.h else h_bytes
     result = TransformResult(cpp, model.h.path if model.h else None, target_cpp, target_h, cpp_bytes, h_bytes,
                              before, after, changes, _tier(before), rendered.renames, rendered.notes)
     if write:
-        write_pair(result, force=force)
+        write_pair(result, force=force, header=header)
+        clock.done("write")
     return result
 
 
@@ -185,9 +223,10 @@ def verify_pair(before: LayerGraph, target_cpp: Path, target_h: Path | None, cpp
                          f"{more}; please report this layer", kind="verifier")
 
 
-def write_pair(result: TransformResult, *, force: bool) -> None:
+def write_pair(result: TransformResult, *, force: bool, header: bool = True) -> None:
     """Write both targets or neither: temporary files in the target folder, then renames; a failure
-    part-way restores what was there before and leaves no temporary file."""
+    part-way restores what was there before and leaves no temporary file. An existing target is replaced
+    when it is the tool's own untouched output (its header vouches for its text), or with ``force``."""
     pairs = [(result.target_cpp, result.cpp_text)]
     if result.target_h is not None and result.h_text is not None:
         pairs.append((result.target_h, result.h_text))
@@ -198,9 +237,19 @@ def write_pair(result: TransformResult, *, force: bool) -> None:
         if p.is_symlink() or (p.exists() and not p.is_file()):
             raise LayerError(p, None, "target exists and is not a regular file; remove it or use -o")
     for p, data in pairs:
-        if p.exists() and p.read_bytes() != data and not force:
+        if force or not p.exists():
+            continue
+        old = p.read_bytes()
+        if old == data:
+            continue
+        if not header:
             raise LayerError(p, None, "target exists and differs from what would be written (edited by "
                              "hand?); use --force to overwrite")
+        st = provenance.state(old)
+        if st != "untouched":
+            why = "edited by hand since it was generated" if st == "edited" else \
+                "edited by hand since it was generated, or not generated by llm-transform (no header)"
+            raise LayerError(p, None, f"target {why}; kept as it is; use --force to overwrite it", kind="edited")
     temps: list[tuple[str, Path]] = []
     previous: dict[Path, bytes | None] = {}
     renamed: list[Path] = []
@@ -231,6 +280,7 @@ def write_pair(result: TransformResult, *, force: bool) -> None:
         for tmp, _ in temps:
             if os.path.exists(tmp):
                 os.unlink(tmp)
-        where = exc.filename or pairs[0][0].parent
-        raise LayerError(where, None, f"cannot write the targets ({exc.strerror}); check the folder or use -o; "
-                         "nothing was written") from None
+        # name the user's target, never the temporary file the failure happened on
+        target = next((p for tmp, p in temps if exc.filename in (tmp, str(p))), pairs[0][0])
+        raise LayerError(target, None, f"cannot write here ({exc.strerror}); check that the folder "
+                         f"{target.parent} exists and is writable; nothing was written", kind="write") from None

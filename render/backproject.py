@@ -8,7 +8,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from llm_transform.graph.layer_graph import LayerGraph
-from llm_transform.graph.passes import ChangeLog, Plan
+from llm_transform.graph.passes import ChangeLog, Followup, Plan
 from llm_transform.source.errors import LayerError
 from llm_transform.source.lexer import IDENT, STRING
 from llm_transform.source.model import CreateCall, LayerSource, ParamDecl, TensorList
@@ -16,6 +16,8 @@ from llm_transform.source.model import CreateCall, LayerSource, ParamDecl, Tenso
 from .edits import Edit, EditConflict, apply_edits
 
 IN_KINDS = ("input", "weight", "placeholder")
+HEADER_ENUM = ("the tensor enum lives in the header: the float and quant headers cannot both be included in one "
+               "translation unit (same enumerators in one namespace)")
 
 
 @dataclass
@@ -23,7 +25,7 @@ class Rendered:
     cpp: str
     h: str | None
     renames: dict[str, str] = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)
+    notes: list[Followup] = field(default_factory=list)
     #: (kind, name) of the names the rendering made up (param variables); the verifier checks them
     introduced: list[tuple[str, str]] = field(default_factory=list)
 
@@ -38,7 +40,7 @@ class Renderer:
         self.prefix = prefix  # "quant" | "sparse_quant"
         self.keep_names = keep_names
         self.edits: dict[str, list[Edit]] = {"cpp": [], "h": []}
-        self.notes: list[str] = []
+        self.notes: list[Followup] = []
         self.renames: dict[str, str] = {}
         self.introduced: list[tuple[str, str]] = []
         self._done_includes: set[str] = set()
@@ -640,8 +642,7 @@ class Renderer:
             for s in gd.name_spans:
                 self.edit(gd.file, s[0], s[1] - s[0], new, "guard")
         if any(e.file == "h" for _n, _v, e, _i in self.old.meta["enum_info"].entries):
-            self.notes.append("the tensor enum lives in the header: the float and quant headers cannot both be "
-                              "included in one translation unit (same enumerators in one namespace)")
+            self.notes.append(Followup(HEADER_ENUM))
 
 
     def own_header(self) -> None:

@@ -31,6 +31,7 @@ class Diagnostic:
     file: str | None
     line: int
     category: str
+    column: int = 0
 
     @property
     def missing_header(self) -> bool:
@@ -76,9 +77,10 @@ def parse(cpp: Path, include_dirs: list[str], unsaved: dict[Path, bytes] | None 
         return ClangResult()
     try:
         index = cindex.Index.create()
-        files = [(str(p), data) for p, data in (unsaved or {}).items()] or None
-        tu = index.parse(str(cpp), args=clang_args([str(cpp.parent), *include_dirs]), unsaved_files=files,
-                         options=KEEP_GOING)
+        # libclang matches unsaved files by the path it resolves an include to: give it absolute ones
+        files = [(str(p.absolute()), data) for p, data in (unsaved or {}).items()] or None
+        tu = index.parse(str(cpp.absolute()), args=clang_args([str(cpp.absolute().parent), *include_dirs]),
+                         unsaved_files=files, options=KEEP_GOING)
     except cindex.TranslationUnitLoadError as exc:
         raise LayerError(cpp, None, f"libclang could not parse the file ({exc})") from None
     diags = []
@@ -92,7 +94,8 @@ def parse(cpp: Path, include_dirs: list[str], unsaved: dict[Path, bytes] | None 
             continue
         loc = d.location  # each property access crosses into libclang: read it once
         f = loc.file
-        diags.append(Diagnostic(severity, spelling, f.name if f is not None else None, loc.line, d.category_name))
+        diags.append(Diagnostic(severity, spelling, f.name if f is not None else None, loc.line, d.category_name,
+                                loc.column))
     values = {}
     if enums:
         bad_lines: dict[str | None, set[int]] = {}
@@ -111,11 +114,43 @@ def syntax_check(cpp: Path, include_dirs: list[str], text: bytes | None = None,
     result = parse(cpp, include_dirs, files or None)
     # only the pair's own text counts: a header found on the include path may not parse without the
     # system headers this check leaves out, and it is not the user's file to fix
-    own = {str(cpp), str(cpp.with_suffix(".h")), str(cpp.with_suffix(".hpp")), *map(str, files)}
+    own = {str(p.absolute()) for p in (cpp, cpp.with_suffix(".h"), cpp.with_suffix(".hpp"), *files)}
     for d in result.diagnostics:
-        if d.category == "Parse Issue" and _SYNTAX.match(d.spelling) and (d.file is None or d.file in own):
-            raise LayerError(d.file or cpp, d.line, f"syntax error: {d.spelling}; fix it and run again")
+        if d.category != "Parse Issue" or (d.file is not None and str(Path(d.file).absolute()) not in own):
+            continue
+        if _SYNTAX.match(d.spelling) or (d.spelling == "expected expression" and _empty_expression(d, files)):
+            where = _shown(d.file, cpp)
+            raise LayerError(where, d.line, f"syntax error: {d.spelling}; fix it and run again")
     return result
+
+
+def _shown(file: str | None, cpp: Path) -> Path:
+    """The user's own spelling of a path libclang reports absolute."""
+    if file is None:
+        return cpp
+    p = Path(file)
+    return cpp.parent / p.name if p.parent == cpp.absolute().parent else p
+
+
+def _empty_expression(d: Diagnostic, files: dict[Path, bytes]) -> bool:
+    """`x = ;` or `f(a, )`: an expression is missing where the text has none, which no absent header can
+    explain (an unknown template such as `std::vector<int>` also gives "expected expression", but not
+    right after an `=` or a comma)."""
+    if d.file is None or not d.column:
+        return False
+    path = Path(d.file)
+    data = next((v for k, v in files.items() if k.absolute() == path.absolute()), None)
+    try:
+        text = data if data is not None else path.read_bytes()
+    except OSError:
+        return False
+    lines = text.split(b"\n")
+    if d.line > len(lines):
+        return False
+    line = lines[d.line - 1]
+    before, rest = line[:d.column - 1].rstrip(), line[d.column - 1:]
+    # `= ;`, `= ,`, `(a, )`; not `get<std::vector<int>>()` (an empty call after an unknown template)
+    return rest[:1] in (b";", b",", b")", b"]", b"}") and before[-1:] in (b"=", b",")
 
 
 def _enum_values(root, cindex, bad_lines: dict[str | None, set[int]]) -> dict[str, int]:

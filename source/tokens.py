@@ -27,15 +27,57 @@ class TokenView:
                 stack.append(i)
             elif t.text in CLOSE:
                 if not stack or self.toks[stack[-1]].text != CLOSE[t.text]:
-                    raise LayerError(src.path, src.line_of(t.start),
-                                     f"unbalanced '{t.text}'; fix the syntax error and run again")
+                    raise self._stray_brace() or LayerError(
+                        src.path, src.line_of(t.start), f"unbalanced '{t.text}'; fix the syntax error and run again")
                 j = stack.pop()
                 self.match[i] = j
                 self.match[j] = i
         if stack:
             t = self.toks[stack[-1]]
-            raise LayerError(src.path, src.line_of(t.start),
-                             f"'{t.text}' is never closed; fix the syntax error and run again")
+            raise self._stray_brace() or LayerError(
+                src.path, src.line_of(t.start), f"'{t.text}' is never closed; fix the syntax error and run again")
+
+    def _stray_brace(self) -> LayerError | None:
+        """Where braces stop balancing, the compiler's view (the outermost brace never closed) points far
+        from the typo. People indent blocks, so with one brace too many, the one to blame is the one
+        without which every block brace (last on its line) is closed by a brace (first on its line) at the
+        same indentation as often as possible."""
+        src = self.src
+        braces = []  # (token index, is opener, indent of its statement's first line, block-style)
+        start = 0  # where the current statement began
+        for i, t in enumerate(self.toks):
+            if t.text in ("{", "}"):
+                block = self._ends_line(i) if t.text == "{" else self._starts_line(i)
+                head = self.toks[start] if t.text == "{" else t
+                braces.append((i, t.text == "{", src.indent_at(head.start), block))
+            if t.text in (";", "{", "}"):
+                start = i + 1
+        opens = sum(1 for b in braces if b[1])
+        extra = opens - (len(braces) - opens)
+        if extra not in (1, -1):
+            return None
+        best: tuple[int, int] | None = None
+        for k, b in enumerate(braces):
+            if b[1] != (extra == 1):
+                continue
+            score = _block_score(braces, skip=k)
+            # removing any brace between the stray one and where its partner should be fits as well:
+            # the stray '{' is the first of those, the stray '}' the last
+            if score is not None and (best is None or score > best[0] or (score == best[0] and extra == -1)):
+                best = (score, k)
+        if best is None:
+            return None
+        t = self.toks[braces[best[1]][0]]
+        return LayerError(src.path, src.line_of(t.start), f"unbalanced braces: this '{t.text}' looks like one too "
+                          "many (without it every block closes at its own indentation); fix it and run again")
+
+    def _ends_line(self, i: int) -> bool:
+        nxt = self.toks[i + 1] if i + 1 < len(self.toks) else None
+        return nxt is None or self.src.line_of(nxt.start) != self.src.line_of(self.toks[i].start)
+
+    def _starts_line(self, i: int) -> bool:
+        t = self.toks[i]
+        return not self.src.text[self.src.line_start(t.start):t.start].strip()
 
     def __len__(self) -> int:
         return len(self.toks)
@@ -161,3 +203,22 @@ def qualified_name_before(view: TokenView, k: int, lo: int) -> tuple[str, int]:
     if j - 1 >= lo and view.toks[j - 1].text == "::" and (j - 2 < lo or view.toks[j - 2].kind != IDENT):
         j -= 1  # leading global ::
     return "".join(reversed(parts)), j
+
+
+def _block_score(braces: list[tuple[int, bool, str, bool]], skip: int) -> int | None:
+    """Pairs that look right (block braces closed at their own indentation, initialiser braces by initialiser
+    braces) when all braces but ``skip`` are matched; None: still unbalanced."""
+    stack: list[tuple[int, bool, str, bool]] = []
+    score = 0
+    for k, b in enumerate(braces):
+        if k == skip:
+            continue
+        if b[1]:
+            stack.append(b)
+        elif not stack:
+            return None
+        else:
+            o = stack.pop()
+            # a block brace closes a block at its indentation; an initialiser's brace closes an initialiser
+            score += o[3] == b[3] and (not o[3] or o[2] == b[2])
+    return None if stack else score

@@ -25,7 +25,7 @@ def test_json_report_lists_changes_inputs_and_keys(tmp_path):
     cpp = _copy("full_fused_qkv_rope", tmp_path)
     r = _run("-s", cpp, "--json", "--dry-run")
     assert r.exit_code == 0, r.output
-    rep = json.loads(r.output)[0]
+    rep = json.loads(r.output)["files"][0]
     assert rep["status"] == "transformed" and rep["tier"] == "A"
     qkv = next(c for c in rep["changes"] if c["node"] == "qkvLinearNode")
     assert qkv["old_inputs"] == ["INTERMIDATE_INPUTNORMOUT", "IN_QKVMIXEDLINEARWEIGHT"]
@@ -35,16 +35,19 @@ def test_json_report_lists_changes_inputs_and_keys(tmp_path):
     assert [i["name"] for i in rep["inputs"]].index("IN_QKVMIXEDLINEAR_DEQSCALE") == 3
     keys = {k for f in rep["scale_fields"] for k in f["json_keys"]}
     assert "qkvInputScale" in keys and "ffnOutInputOffset" in keys
-    assert any("new enum order" in f for f in rep["followups"])
+    assert any("new enum order" in f["kind"] for f in rep["followups"])
     assert not list(cpp.parent.glob("quant_*"))
 
 
 def test_refusal_in_json_carries_its_class(tmp_path):
     shutil.copytree(FIXTURES / "refuse" / "template_layer", tmp_path / "t")
     r = _run("-s", tmp_path / "t", "--json")
-    assert r.exit_code == 1
-    rep = json.loads(r.output)[0]
+    assert r.exit_code == 0  # not a candidate: a correct answer
+    rep = json.loads(r.output)["files"][0]
     assert rep["status"] == "refused" and rep["class"] == "template"
+    assert rep["file"].endswith("template_layer.cpp") and isinstance(rep["line"], int)
+    assert rep["file"] not in rep["reason"]
+    assert _run("-s", tmp_path / "t", "--json", "--strict").exit_code == 1
 
 
 def test_qkv_style_linear_quant(tmp_path):

@@ -71,10 +71,10 @@ def test_unpack_mlp(case, sparse):
     n_packed = sum(1 for t in packed.after.tensors()
                    if packed.after.tensor_kind(t) in ("input", "weight", "placeholder"))
     assert n_in == n_packed + (4 if sparse else 3)  # sparse: the gate index too
-    assert any("split into" in f for f in r.report()["followups"])
+    assert any("split into" in f["kind"] for f in r.report()["followups"])
 
 
 def test_packed_is_the_default():
     r = transform_file(layer_cpp(FIXTURES / "layers" / "v1_types"), write=False)
-    assert any("kept packed" in f for f in r.report()["followups"])
+    assert any("kept packed" in f["kind"] for f in r.report()["followups"])
     assert re.search(r"\w+\.isPack = true;", r.cpp_text.decode())

@@ -30,7 +30,7 @@ def _transform(*args):
 def _one_line_refusal(result, needle: str) -> str:
     assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
     assert "Traceback" not in result.output
-    lines = [ln for ln in result.output.splitlines() if ln.startswith("refused: ") or needle in ln]
+    lines = [ln for ln in result.output.splitlines() if ln.startswith(("failed: ", "refused")) or needle in ln]
     assert lines, result.output
     assert needle in lines[0]
     return lines[0]
@@ -105,7 +105,7 @@ def test_missing_path_and_empty_folder(tmp_path):
     assert r.exit_code == 1 and "no such file or folder" in r.output
     (tmp_path / "empty").mkdir()
     r = _transform("-s", tmp_path / "empty")
-    assert r.exit_code == 1 and "no float layer .cpp files here" in r.output
+    assert r.exit_code == 1 and "no layer .cpp files here" in r.output
     assert _transform("-s").exit_code == 2
     assert _transform("-s", tmp_path, "--qkv-style", "bogus").exit_code == 2
 
@@ -115,7 +115,7 @@ def test_already_quantized_by_name(tmp_path):
     q = cpp.with_name("quant_" + cpp.name)
     cpp.rename(q)
     r = _transform("-s", q)
-    assert r.exit_code == 1 and "already a quantized layer" in r.output
+    assert r.exit_code == 0 and "already a quantized layer" in r.output  # not a candidate: no failure
 
 
 def test_output_folder_that_cannot_be_created(tmp_path):
@@ -124,7 +124,8 @@ def test_output_folder_that_cannot_be_created(tmp_path):
     blocker.write_text("a file, not a folder")
     r = _transform("-s", cpp, "-o", blocker / "out")
     assert r.exit_code == 1
-    assert "cannot write the targets" in r.output and "Traceback" not in r.output
+    assert "cannot write here" in r.output and "Traceback" not in r.output
+    assert f"failed: {blocker / 'out' / 'quant_flash_attention_layer.cpp'}: " in r.output  # the target, no temp
     assert blocker.read_text() == "a file, not a folder"
 
 
@@ -182,5 +183,43 @@ def test_folder_mode_carries_on_after_bad_files(tmp_path):
     (cpp.parent / "empty_layer.cpp").write_text("")
     r = _transform("-s", cpp.parent)
     assert r.exit_code == 1
-    assert r.output.count("refused: ") == 2
+    assert r.output.count("failed: ") == 2
     assert (cpp.parent / "quant_flash_attention_layer.cpp").is_file()
+
+
+STRAYS = [(FUSED, "    CREATE_OPERATION(splitQkvParam, &splitQkvNode.operation);", " {"),
+          (FUSED, "    selfOutLinearParam.isBias = false;", " }"),
+          (FIXTURES / "layers" / "full_paged_attention", "    atb::infer::RmsNormParam selfNormParam;", " {"),
+          (FIXTURES / "layers" / "branch_nested", "", "{")]
+
+
+@pytest.mark.parametrize(("folder", "after", "stray"), STRAYS, ids=["open", "close", "open-paged", "open-blank"])
+def test_stray_brace_is_reported_at_its_own_line(tmp_path, folder, after, stray):
+    cpp = _pair(tmp_path, folder)
+    lines = cpp.read_text(encoding="utf-8").split("\n")
+    if after:
+        at = lines.index(after)
+        lines[at] += stray
+    else:  # a blank line inside the layer function gets the stray brace
+        body = next(i for i, ln in enumerate(lines) if ln.startswith("atb::Status ") and "Layer(" in ln)
+        at = next(i for i in range(body + 5, len(lines)) if not lines[i].strip())
+        lines[at] = "    " + stray
+    cpp.write_text("\n".join(lines), encoding="utf-8")
+    line = _one_line_refusal(_transform("-s", cpp), "unbalanced braces")
+    assert f"{cpp.name}:{at + 1}: unbalanced braces: this '{stray.strip()}' looks like one too many" in line
+
+
+def test_missing_expression_is_a_syntax_error(tmp_path):
+    cpp = _pair(tmp_path)
+    _mutate(cpp, "    selfOutLinearParam.isBias = false;", "    int unused = ;\n    selfOutLinearParam.isBias = false;")
+    line = _one_line_refusal(_transform("-s", cpp), "syntax error")
+    assert "syntax error: expected expression" in line and f"{cpp.name}:" in line
+    _no_targets(cpp.parent)
+
+
+def test_relative_paths_reach_the_generated_header(tmp_path, monkeypatch):
+    """libclang resolves unsaved files by absolute path; a relative -s must verify the same."""
+    cpp = _pair(tmp_path)
+    monkeypatch.chdir(cpp.parent)
+    r = _transform("-s", cpp.name, "--dry-run")
+    assert r.exit_code == 0, r.output

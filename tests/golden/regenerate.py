@@ -13,7 +13,7 @@ from tests.test_golden import CASES, golden_paths
 
 for case in sorted(CASES):
     for sparse in (False, True):
-        r = transform_file(layer_cpp(FIXTURES / "layers" / case), sparse=sparse, write=False)
+        r = transform_file(layer_cpp(FIXTURES / "layers" / case), sparse=sparse, write=False, header=False)
         cpp, h = golden_paths(case, sparse)
         cpp.parent.mkdir(parents=True, exist_ok=True)
         cpp.write_bytes(r.cpp_text)

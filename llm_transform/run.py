@@ -1,0 +1,195 @@
+"""A run over many layer files: one plain-data outcome per file, computed in a process pool when asked and
+returned in input order, so that output, summary and JSON read the same however many workers ran."""
+
+from __future__ import annotations
+
+import difflib
+import logging
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .graph.passes import Options
+from .source.errors import LayerError
+
+log = logging.getLogger(__name__)
+
+#: Refusal classes of files that are not rewrite candidates: saying so is a correct answer, not a failure.
+NON_CANDIDATE = frozenset({"w8a8", "quant_named", "template", "sparse_branches", "plugin_ops", "quant_branches",
+                           "quant_aware", "operation", "embedding"})
+
+
+@dataclass(frozen=True)
+class Job:
+    cpp: Path
+    out_dir: Path  # where the targets go (the source's folder, or its mirror under -o)
+    sparse: bool = False
+    write: bool = True
+    force: bool = False
+    header: bool = True
+    options: Options = field(default_factory=Options)
+    keep_names: bool = False
+    include_dirs: tuple[str, ...] = ()
+    diff: bool = False
+    picture: Path | None = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one file; plain data, so it crosses a process boundary cheaply."""
+
+    file: str
+    status: str  # "transformed" | "unchanged" | "refused" | "failed" | "skipped"
+    kind: str = ""  # refusal class, or what failed (error, verifier, edited, write, collision, internal)
+    line: int | None = None
+    reason: str = ""  # one line, without the path
+    where: str = ""  # the file the reason is about, when it is not ``file`` (a target, a header)
+    sources: tuple[str, ...] = ()
+    targets: tuple[str, ...] = ()
+    report: dict[str, Any] | None = None
+    diff: str = ""
+    picture_error: str = ""
+    seconds: float = 0.0
+
+    @property
+    def failed(self) -> bool:
+        return self.status == "failed"
+
+    def one_line(self) -> str:
+        path = self.where or self.file
+        return f"{path}:{self.line}: {self.reason}" if self.line else f"{path}: {self.reason}"
+
+    def as_dict(self) -> dict[str, Any]:
+        if self.report is not None:
+            out = dict(self.report)
+            out["status"] = self.status
+            if self.diff:
+                out["diff"] = self.diff
+            if self.picture_error:
+                out["picture_error"] = self.picture_error
+            return out
+        out = {"file": self.where or self.file, "status": self.status, "class": self.kind, "line": self.line,
+               "reason": self.reason}
+        if self.where and self.where != self.file:
+            out["source"] = self.file
+        return out
+
+
+def refused(file: Path | str, exc: LayerError, seconds: float = 0.0) -> Outcome:
+    status = "refused" if exc.kind in NON_CANDIDATE else "failed"
+    where = exc.path if exc.path and exc.path != str(file) else ""
+    return Outcome(str(file), status, exc.kind, exc.line, exc.reason, where, seconds=seconds)
+
+
+def run_one(job: Job) -> Outcome:
+    """Transform one file; every error becomes an outcome (a bug too: one line, and the run goes on)."""
+    from .pipeline import transform_file
+
+    start = time.perf_counter()
+    try:
+        r = transform_file(job.cpp, sparse=job.sparse, write=job.write, output_dir=job.out_dir, force=job.force,
+                           options=job.options, keep_names=job.keep_names, include_dirs=list(job.include_dirs),
+                           header=job.header)
+    except LayerError as exc:
+        return refused(job.cpp, exc, time.perf_counter() - start)
+    except Exception as exc:  # a bug: say so in one line and carry on with the other files
+        log.debug("internal error on %s", job.cpp, exc_info=True)
+        return Outcome(str(job.cpp), "failed", "internal", None,
+                       f"internal error ({type(exc).__name__}: {exc}); please report this file",
+                       seconds=time.perf_counter() - start)
+    picture_error = ""
+    if job.picture is not None:
+        picture_error = draw(r.after, job.picture) or ""
+    diff = _diff(r) if job.diff else ""
+    status = "unchanged" if r.unchanged else "transformed"
+    return Outcome(str(job.cpp), status, sources=tuple(str(p) for p in (r.source_cpp, r.source_h) if p),
+                   targets=tuple(str(p) for p in (r.target_cpp, r.target_h) if p), report=r.report(), diff=diff,
+                   picture_error=picture_error, seconds=time.perf_counter() - start)
+
+
+def _diff(r) -> str:
+    parts = []
+    for src, new, tgt in ((r.source_cpp, r.cpp_text, r.target_cpp), (r.source_h, r.h_text, r.target_h)):
+        if src is None or new is None:
+            continue
+        old = src.read_bytes().decode("utf-8-sig").splitlines(keepends=True)
+        parts.extend(difflib.unified_diff(old, new.decode("utf-8-sig").splitlines(keepends=True), str(src),
+                                          str(tgt)))
+    return "".join(parts)
+
+
+def draw(lg, path: Path, before=None) -> str | None:
+    """Write the picture; the one-line reason when it cannot be drawn."""
+    from .render.picture import PictureError, side_by_side, to_dot, to_json_data, write_picture
+
+    dot = side_by_side(before, lg) if before is not None else to_dot(lg)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_picture(dot, path, json_data=to_json_data(lg))
+    except PictureError as exc:
+        return str(exc).split(": ", 1)[-1]
+    except OSError as exc:
+        return f"cannot write the picture ({exc.strerror})"
+    log.info("drew %s", path)
+    return None
+
+
+def run_all(jobs: list[Job], *, workers: int = 1, on_done: Callable[[Outcome], None] | None = None
+            ) -> list[Outcome]:
+    """Every job's outcome, in the order of ``jobs``. With more than one worker the files are spread over a
+    process pool (started here, after the imports, so each worker has the modules loaded already)."""
+    results: list[Outcome] = []
+    for outcome in _outcomes(jobs, workers):
+        results.append(outcome)
+        if on_done is not None:
+            on_done(outcome)
+    return results
+
+
+def _outcomes(jobs: list[Job], workers: int) -> Iterator[Outcome]:
+    if workers <= 1 or len(jobs) <= 1:
+        yield from map(run_one, jobs)
+        return
+    with ProcessPoolExecutor(max_workers=min(workers, len(jobs))) as pool:
+        yield from pool.map(run_one, jobs, chunksize=max(1, len(jobs) // (workers * 8)))
+
+
+def mirrored_dir(source_root: Path, cpp: Path, output_dir: Path | None) -> Path:
+    """Where a file's targets go: next to it, or under ``output_dir`` at the same place relative to the
+    folder the run started from."""
+    if output_dir is None:
+        return cpp.parent
+    if source_root.is_dir():
+        return output_dir / cpp.parent.relative_to(source_root)
+    return output_dir
+
+
+def planned_targets(job: Job) -> list[Path]:
+    from .source.reader import header_for
+
+    prefix = "sparse_quant" if job.sparse else "quant"
+    out = [job.out_dir / f"{prefix}_{job.cpp.name}"]
+    h = header_for(job.cpp)
+    if h is not None:
+        out.append(job.out_dir / f"{prefix}_{h.name}")
+    return out
+
+
+def collisions(jobs: list[Job]) -> dict[int, Outcome]:
+    """Jobs whose targets another job of the run would write too: each is refused, naming the other."""
+    owner: dict[Path, int] = {}
+    clash: dict[int, tuple[int, Path]] = {}
+    for i, job in enumerate(jobs):
+        for t in planned_targets(job):
+            key = t.resolve()
+            if key in owner and owner[key] != i:
+                clash.setdefault(i, (owner[key], t))
+                clash.setdefault(owner[key], (i, t))
+            else:
+                owner[key] = i
+    return {i: Outcome(str(jobs[i].cpp), "failed", "collision", None,
+                       f"{jobs[j].cpp} would write the same target {t}; give them different output folders")
+            for i, (j, t) in clash.items()}
