@@ -33,3 +33,20 @@ from hypothesis import settings  # noqa: E402
 settings.register_profile("ci", max_examples=2000, derandomize=True)
 settings.register_profile("dev", max_examples=200)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
+    """Say in one line which system tools were missing, so skipped tests are never silent."""
+    import shutil
+
+    from tests import cxx
+
+    missing = []
+    why = cxx.available()
+    if why is not None:
+        missing.append(f"the compile tests were skipped: {why}")
+    if shutil.which("dot") is None:
+        missing.append("the picture tests that need Graphviz were skipped: dot is not installed "
+                       "(Debian: apt-get install graphviz)")
+    for line in missing:
+        terminalreporter.write_line(line, yellow=True)

@@ -104,6 +104,6 @@ def test_float_and_generated_headers_in_one_translation_unit(built, folder, tmp_
         pytest.skip("the float layer does not compile against the stubs")
     tu = tmp_path / "all_headers.cpp"
     tu.write_text("".join(f'#include "{p.name}"\n' for p in (quant.source_h, quant.target_h, sparse.target_h)))
-    proc = subprocess.run(["g++", "-std=c++17", "-fsyntax-only", f"-I{cxx.STUBS}", f"-I{quant.target_h.parent}",
+    proc = subprocess.run(["g++", "-std=c++17", "-fsyntax-only", *cxx.include_args(), f"-I{quant.target_h.parent}",
                            str(tu)], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr[:2000]

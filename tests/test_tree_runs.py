@@ -245,3 +245,27 @@ def test_debug_log_tells_stages_and_sites(tmp_path):
         assert f" {stage} " in err, stage
     assert "selfOutLinearNode: left float: no quantization precedent" in err
     assert "qkvLinearNode: atb::infer::LinearParam ->" in err
+
+
+def test_progress_bar_only_on_a_terminal(tree, monkeypatch, capsys):
+    import io
+    import sys
+
+    from llm_transform import cli, run
+
+    jobs = [run.Job(cpp, cpp.parent, write=False) for cpp in sorted(tree.rglob("paged_attention_layer.cpp"))]
+    jobs = jobs * 2  # more than a few files
+
+    class Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    fake = Tty()
+    monkeypatch.setattr(sys, "stderr", fake)
+    done = cli._run_with_progress(run, jobs, 1, silent=False)
+    assert [o.status for o in done] == ["transformed"] * 4
+    assert "Transforming" in fake.getvalue()
+    plain = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", plain)
+    cli._run_with_progress(run, jobs, 1, silent=False)
+    assert plain.getvalue() == ""
