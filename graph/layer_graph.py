@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -57,8 +58,18 @@ class LayerGraph:
     name: str = ""
     path: str | None = None
     source: Any = None  # the LayerSource it was built from, when there is one
-    findings: list[Finding] = field(default_factory=list)
+    validation: list[Finding] = field(default_factory=list)  # what validate() found; ask findings()
     meta: dict[str, Any] = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        roles: dict[str, int] = {}
+        for o in self.ops():
+            roles[self.role(o)] = roles.get(self.role(o), 0) + 1
+        by_role = ", ".join(f"{r} {n}" for r, n in sorted(roles.items(), key=lambda kv: -kv[1])[:5])
+        changed, added = len(self.changed_ops()), len(self.added_tensors())
+        rewrite = f", {changed} ops changed, {added} tensors added" if changed or added else ""
+        return _short(f"<LayerGraph {self.name}: {len(self.ops())} ops ({by_role}), {len(self.tensors())} "
+                      f"tensors{rewrite}>")
 
     # -- listings ---------------------------------------------------------------------------------
     def ops(self) -> list[str]:
@@ -79,26 +90,77 @@ class LayerGraph:
         return [n for n, _ in sorted(seen.items(), key=lambda kv: (kv[1], kv[0]))]
 
     def tensor_kind(self, tensor: str) -> str:
-        return self.graph.nodes[tensor]["tensor_kind"]
+        return self.graph.nodes[self._tensor(tensor)]["tensor_kind"]
 
     def tensors_of_kind(self, kind: str) -> list[str]:
         return [t for t in self.tensors() if self.tensor_kind(t) == kind]
 
     # -- per op -----------------------------------------------------------------------------------
+    def resolve(self, name: str) -> str:
+        """The op id for ``name``: an op id, or a node name whose branch variants are one op. Raises
+        KeyError with the close matches, or with the variants when the name is ambiguous."""
+        g = self.graph
+        if name in g and g.nodes[name]["kind"] == OP:
+            return name
+        variants = [o for o in self.ops() if g.nodes[o].get("node") == name]
+        if len(variants) == 1:
+            return variants[0]
+        if variants:
+            raise KeyError(f"{name!r} has branch variants; name one of: {', '.join(variants)}")
+        raise KeyError(_unknown("op", name, [*self.ops(), *{g.nodes[o]["node"] for o in self.ops()}]))
+
     def _op(self, op: str) -> dict[str, Any]:
-        if op not in self.graph or self.graph.nodes[op]["kind"] != OP:
-            raise KeyError(f"no op named {op!r}; ops are {', '.join(self.ops())}")
-        return self.graph.nodes[op]
+        return self.graph.nodes[self.resolve(op)]
+
+    def _tensor(self, tensor: str) -> str:
+        if tensor in self.graph and self.graph.nodes[tensor]["kind"] == TENSOR:
+            return tensor
+        raise KeyError(_unknown("tensor", tensor, self.tensors()))
+
+    def _node(self, name: str) -> str:
+        """An op or a tensor, for the queries that take either."""
+        if name in self.graph:
+            return name
+        try:
+            return self.resolve(name)
+        except KeyError:
+            raise KeyError(_unknown("op or tensor", name, [*self.ops(), *self.tensors()])) from None
 
     def inputs_of(self, op: str) -> list[str]:
-        self._op(op)
+        op = self.resolve(op)
         edges = sorted((d["slot"], self.graph.nodes[u]["name"]) for u, _, d in self.graph.in_edges(op, data=True))
         return [name for _, name in edges]
 
     def outputs_of(self, op: str) -> list[str]:
-        self._op(op)
+        op = self.resolve(op)
         edges = sorted((d["slot"], self.graph.nodes[v]["name"]) for _, v, d in self.graph.out_edges(op, data=True))
         return [name for _, name in edges]
+
+    def params(self, op: str) -> list[dict[str, Any]]:
+        """The param fields the source sets on the op, in source order: ``{"field", "value", "line"}``;
+        a positional brace initialiser gives one entry per field it sets."""
+        d = self._op(op)
+        variant = d.get("variant")
+        decl = variant.create.param if variant is not None and variant.create is not None else None
+        if decl is None or self.source is None:
+            return []
+        out = []
+        line = self.source.line("cpp", decl.span[0])
+        init = (decl.init or "").strip()
+        if init.startswith("{") and init.endswith("}"):
+            from .catalogue import catalogue
+
+            entry = catalogue().lookup(d["param_type"]) or catalogue().lookup(decl.type_text)
+            names = (entry.get("brace_fields") if entry else None) or []
+            values = [v.strip() for v in init[1:-1].split(",") if v.strip()]
+            out += [{"field": n, "value": v, "line": line} for n, v in zip(names, values, strict=False)]
+        from .conditions import holds
+
+        for a in self.source.layer.assigns:
+            # an assignment under a branch applies to the variants set up under that branch
+            if a.param is decl and (not a.cond or any(holds(a.cond, asg) for asg in variant.group)):
+                out.append({"field": a.path, "value": a.value.strip(), "line": self.source.line("cpp", a.span[0])})
+        return out
 
     def role(self, op: str) -> str:
         return self._op(op)["role"]
@@ -117,8 +179,7 @@ class LayerGraph:
 
     # -- per tensor -------------------------------------------------------------------------------
     def _versions(self, tensor: str) -> list[str]:
-        if tensor not in self.graph:
-            raise KeyError(f"no tensor named {tensor!r}")
+        self._tensor(tensor)
         out = [tensor]
         k = 2
         while f"{tensor}#{k}" in self.graph:
@@ -140,6 +201,7 @@ class LayerGraph:
 
     # -- richer queries ---------------------------------------------------------------------------
     def slot_of(self, op: str, tensor: str) -> list[int]:
+        op = self.resolve(op)
         return [d["slot"] for u, _, d in self.graph.in_edges(op, data=True) if self.graph.nodes[u]["name"] == tensor]
 
     def linears(self) -> dict[str, list[str]]:
@@ -157,23 +219,43 @@ class LayerGraph:
     def site_tensors(self, op: str) -> dict[str, str]:
         """Tensor -> site slot name (``w_``, ``b_up`` ...) of the op's weight-like inputs."""
         res = {}
+        op = self.resolve(op)
         for t in self.inputs_of(op):
             r = self.graph.nodes[t].get("role_in", {}).get(op)
             if r:
                 res[t] = r
         return res
 
-    def feeding(self, tensor: str) -> list[str]:
-        """Every op upstream of ``tensor`` (what its value depends on), in node order."""
-        anc = nx.ancestors(self.graph, tensor)
+    def upstream(self, name: str) -> list[str]:
+        """Every op the value of a tensor (or the inputs of an op) depends on, in node order."""
+        node = self._node(name)
+        nodes = self._versions(node) if self.graph.nodes[node]["kind"] == TENSOR else [node]
+        anc = set().union(*(nx.ancestors(self.graph, n) for n in nodes))
         return [o for o in self.ops() if o in anc]
 
+    def downstream(self, name: str) -> list[str]:
+        """Every op that depends on a tensor (or on an op's outputs), in node order."""
+        node = self._node(name)
+        nodes = self._versions(node) if self.graph.nodes[node]["kind"] == TENSOR else [node]
+        desc = set().union(*(nx.descendants(self.graph, n) for n in nodes))
+        return [o for o in self.ops() if o in desc]
+
+    def feeding(self, tensor: str) -> list[str]:
+        """Every op upstream of ``tensor`` (what its value depends on), in node order."""
+        return self.upstream(self._tensor(tensor))
+
+    def paths_between(self, src: str, dst: str) -> list[list[str]]:
+        """Every dataflow path (alternating tensors and ops) from ``src`` to ``dst``, shortest first."""
+        a, b = self._node(src), self._node(dst)
+        targets = self._versions(b) if self.graph.nodes[b]["kind"] == TENSOR else [b]
+        paths = [p for t in targets for p in nx.all_simple_paths(self.graph, a, t)]
+        named = {tuple(self.graph.nodes[n]["name"] for n in p) for p in paths}
+        return [list(p) for p in sorted(named, key=lambda p: (len(p), p))]
+
     def path_between(self, src: str, dst: str) -> list[str]:
-        """One shortest dataflow path (alternating tensors and ops) from tensor ``src`` to ``dst``."""
-        try:
-            return [self.graph.nodes[n]["name"] for n in nx.shortest_path(self.graph, src, dst)]
-        except nx.NetworkXNoPath:
-            return []
+        """One shortest dataflow path from ``src`` to ``dst`` ([] when there is none)."""
+        paths = self.paths_between(src, dst)
+        return paths[0] if paths else []
 
     def added_tensors(self) -> list[str]:
         return [t for t in self.tensors() if self.graph.nodes[t].get("added")]
@@ -195,16 +277,30 @@ class LayerGraph:
         return {"ops": len(self.ops()), "ops_by_role": roles, "tensors": len(self.tensors()),
                 "tensors_by_kind": kinds}
 
+    def findings(self) -> list[Finding]:
+        """What the consistency checks found, errors and warnings."""
+        return list(self.validation)
+
     def errors(self) -> list[Finding]:
-        return [f for f in self.findings if f.severity == "error"]
+        return [f for f in self.validation if f.severity == "error"]
 
     def copy(self) -> LayerGraph:
-        return LayerGraph(self.graph.copy(), self.name, self.path, self.source, list(self.findings),
+        return LayerGraph(self.graph.copy(), self.name, self.path, self.source, list(self.validation),
                           dict(self.meta))
 
     def signature(self) -> list[tuple[str, str, tuple[str, ...], tuple[str, ...]]]:
         """What the verifier compares on read-back: per op its type and wiring."""
         return [(o, self.param_type(o), tuple(self.inputs_of(o)), tuple(self.outputs_of(o))) for o in self.ops()]
+
+
+def _unknown(what: str, name: str, known: list[str]) -> str:
+    close = difflib.get_close_matches(name, sorted(set(known)), n=5, cutoff=0.5)
+    hint = f"; did you mean {', '.join(close)}?" if close else f"; there are {len(set(known))}, see ops() / tensors()"
+    return f"no {what} named {name!r}{hint}"
+
+
+def _short(text: str, width: int = 199) -> str:
+    return text if len(text) <= width else text[: width - 4] + "...>"
 
 
 def add_tensor(g: nx.MultiDiGraph, name: str, kind: str, index: float, **attrs: Any) -> None:

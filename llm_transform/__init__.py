@@ -20,6 +20,10 @@ if TYPE_CHECKING:  # pragma: no cover
     from .source.errors import LayerError
 
 
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
+
+
 def __getattr__(name: str) -> Any:
     if name == "LayerError":
         from .source.errors import LayerError

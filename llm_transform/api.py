@@ -29,5 +29,5 @@ def checked_graph(model: LayerSource, cpp: Path, *, include_dirs: list[str] | No
     lg = build_graph(model, parsed.enum_values)
     lg.meta["clang_enum_values"] = parsed.enum_values
     lg.meta["clang"] = parsed
-    lg.findings = validate(lg)
+    lg.validation = validate(lg)
     return lg

@@ -102,7 +102,7 @@ def check(sources: tuple[Path, ...], recursive: bool, as_json: bool, include_dir
             errors = lg.errors()
             failed |= bool(errors)
             reports.append({"file": str(cpp), "status": "error" if errors else "ok", "layer": lg.name,
-                            **lg.summary(), "findings": [f.as_dict() for f in lg.findings]})
+                            **lg.summary(), "findings": [f.as_dict() for f in lg.findings()]})
     if as_json:
         click.echo(json.dumps(reports, indent=2))
     else:

@@ -45,6 +45,13 @@ class TransformResult:
     written: bool = False
     unchanged: bool = False
 
+    def __repr__(self) -> str:
+        state = "written" if self.written else "unchanged" if self.unchanged else "not written"
+        text = (f"<TransformResult {self.source_cpp.name} -> {self.target_cpp.name}: {len(self.after.changed_ops())} "
+                f"ops changed, {len(self.after.added_tensors())} tensors added, {len(self.changes.skipped)} sites left "
+                f"float, {state}>")
+        return text if len(text) < 200 else text[:195] + "...>"
+
     def report(self) -> dict[str, Any]:
         g = self.after
         inputs = [{"name": t, "role": g.graph.nodes[t].get("quant_role") or g.tensor_kind(t),

@@ -78,9 +78,9 @@ def verify(before: LayerGraph, generated: LayerSource, *, expected: LayerGraph |
         got = build_graph(generated, external)
     except LayerError as exc:
         return None, [Rejection("read-back", exc.path or cpp_path, exc.line, f"does not read back: {exc.reason}")]
-    got.findings = validate(got)
-    old_keys = {f.key for f in before.findings}
-    for f in got.findings:
+    got.validation = validate(got)
+    old_keys = {f.key for f in before.findings()}
+    for f in got.findings():
         if f.key not in old_keys:
             out.append(Rejection("finding", f.path or cpp_path, f.line, f"{f.severity}: {f.message}"))
     if expected is not None:
