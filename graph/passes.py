@@ -392,6 +392,9 @@ def quantize(lg: LayerGraph, opts: Options) -> tuple[LayerGraph, ChangeLog]:
                    type=plan.type, added=added, dropped_fields=plan.dropped)
     for packed in split:  # its enum entry now names the up weight
         g.remove_node(packed)
+    for sk in log.skipped:  # what a reviewer looks for: sites the rewrite did not quantize, and why
+        if sk["node"] in g and not g.nodes[sk["node"]].get("changed"):
+            g.nodes[sk["node"]]["left_float"] = sk["reason"]
     new.meta["scale_fields"] = log.scale_fields
     new.meta["mode"] = "sparse" if opts.sparse else "quant"
     return new, log

@@ -354,10 +354,12 @@ def _picture_path(graph_out: Path, source: Path, cpp: Path, sparse: bool, many: 
 @click.option("--quant", "mode", flag_value="quant", help="Draw the W8A8 rewrite.")
 @click.option("--sparse", "mode", flag_value="sparse", help="Draw the sparse-W8A8 rewrite.")
 @click.option("--before-after", is_flag=True, help="Draw the float layer and the rewrite side by side.")
+@click.option("--collapse", default="", metavar="BLOCKS",
+              help="Draw these blocks as one node each: attention, mlp, or attention,mlp.")
 @click.option("-I", "include_dirs", multiple=True, type=click.Path(path_type=Path), help="Extra include folder.")
 @log_level_option
-def graph_command(source: Path, output: Path, mode: str | None, before_after: bool, include_dirs: tuple[Path, ...],
-                  log_level: str | None) -> None:
+def graph_command(source: Path, output: Path, mode: str | None, before_after: bool, collapse: str,
+                  include_dirs: tuple[Path, ...], log_level: str | None) -> None:
     """Draw a layer's dataflow graph: the float layer, or its rewrite with what changed highlighted."""
     _setup_logging(log_level)
     from .source.errors import LayerError
@@ -378,7 +380,11 @@ def graph_command(source: Path, output: Path, mode: str | None, before_after: bo
         sys.exit(1)
     from .run import draw
 
-    err = draw(lg, output, before)
+    blocks = {b.strip() for b in collapse.split(",") if b.strip()}
+    unknown = blocks - {"attention", "mlp", "block"}
+    if unknown:
+        raise click.UsageError(f"--collapse takes attention, mlp or block, not {', '.join(sorted(unknown))}")
+    err = draw(lg, output, before, collapse=frozenset(blocks))
     if err:
         click.echo(f"{output}: {err}", err=True)
         sys.exit(1)

@@ -121,11 +121,11 @@ def _diff(r) -> str:
     return "".join(parts)
 
 
-def draw(lg, path: Path, before=None) -> str | None:
+def draw(lg, path: Path, before=None, *, collapse: frozenset[str] = frozenset()) -> str | None:
     """Write the picture; the one-line reason when it cannot be drawn."""
     from .render.picture import PictureError, side_by_side, to_dot, to_json_data, write_picture
 
-    dot = side_by_side(before, lg) if before is not None else to_dot(lg)
+    dot = side_by_side(before, lg, collapse=collapse) if before is not None else to_dot(lg, collapse=collapse)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         write_picture(dot, path, json_data=to_json_data(lg))

@@ -15,21 +15,35 @@ import networkx as nx
 
 from llm_transform.graph.layer_graph import OP, LayerGraph
 
-ROLE_FILL = {
-    "norm": "#d9ead3", "linear": "#cfe2f3", "parallel_linear": "#cfe2f3", "mlp": "#fce5cd",
-    "attention": "#ead1dc", "rope": "#ead1dc", "split": "#eeeeee", "shape": "#eeeeee",
-    "elementwise": "#fff2cc", "activation": "#fff2cc", "communication": "#eeeeee",
+#: every fill in a picture: key -> (colour, what the legend calls it); each kind has its own colour
+PALETTE: dict[str, tuple[str, str]] = {
+    "input": ("#dbe9ff", "input"),
+    "weight": ("#efe3cf", "weight / bias / scale"),
+    "added": ("#fde0dc", "added by the rewrite"),
+    "unread": ("#ffc58a", "input nothing reads"),
+    "output": ("#a8d5a2", "output"),
+    "intermediate": ("#ffffff", "intermediate"),
+    "undeclared": ("#f4cccc", "undeclared tensor"),
+    "norm": ("#c6e5dc", "norm"),
+    "linear": ("#b9cff0", "linear"),
+    "mlp": ("#fbd5b0", "MLP"),
+    "attention": ("#f0c8dc", "attention"),
+    "rope": ("#ddd0f0", "rope"),
+    "elementwise": ("#fff0a0", "element-wise / activation"),
+    "shape": ("#e3e3e3", "split / shape / communication"),
+    "other": ("#f7f7f7", "other op"),
 }
-KIND_STYLE = {
-    "input": {"shape": "ellipse", "fillcolor": "#e8f0fe"},
-    "weight": {"shape": "note", "fillcolor": "#fffbe6"},
-    "output": {"shape": "doubleoctagon", "fillcolor": "#d9ead3"},
-    "intermediate": {"shape": "ellipse", "fillcolor": "white"},
-    "placeholder": {"shape": "point", "fillcolor": "#999999", "width": "0.12"},
-    "undeclared": {"shape": "ellipse", "fillcolor": "#f4cccc"},
-}
+ROLE_KEY = {"parallel_linear": "linear", "activation": "elementwise", "split": "shape", "communication": "shape"}
+KIND_SHAPE = {"input": "ellipse", "weight": "note", "output": "doubleoctagon", "intermediate": "ellipse",
+              "undeclared": "ellipse"}
 SLOT_ROLES = {"linear", "parallel_linear", "mlp", "attention", "norm"}
-HIGHLIGHT = "#cc0000"
+GROUPED_ROLES = {"linear", "parallel_linear", "mlp", "norm"}  # their weight-like inputs are drawn as one table
+HIGHLIGHT = "#cc0000"  # added or changed by the rewrite
+LEFT_FLOAT = "#e06c00"  # a site the rewrite left float
+REMOVED = "#999999"  # removed by the rewrite (before/after)
+EDGE = "#555555"
+WEIGHT_EDGE = "#a08020"
+CLUSTER = "#888888"
 FORMATS = (".svg", ".png", ".dot", ".gv", ".json", ".pdf")
 
 
@@ -43,6 +57,10 @@ def _q(text: str) -> str:
 
 def _attrs(d: dict[str, str]) -> str:
     return "[" + ", ".join(f"{k}={_q(v) if not v.startswith('<') else v}" for k, v in d.items()) + "]"
+
+
+def _html(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def blocks(lg: LayerGraph) -> list[tuple[str, list[str]]]:
@@ -77,71 +95,260 @@ def blocks(lg: LayerGraph) -> list[tuple[str, list[str]]]:
     return out
 
 
-def to_dot(lg: LayerGraph, *, title: str | None = None, prefix: str = "", cluster: bool = True) -> str:
-    """DOT source: one DOT node per graph node."""
-    return "digraph layer {\n" + _body(lg, title=title, prefix=prefix, cluster=cluster) + "}\n"
+class _View:
+    """What one picture of one graph shows: DOT nodes (with their cluster), edges, the colours used."""
 
-
-def _body(lg: LayerGraph, *, title: str | None, prefix: str, cluster: bool) -> str:
-    g = lg.graph
-    lines = [
-        '  graph [rankdir=TB, fontname="Helvetica", fontsize=12, nodesep=0.3, ranksep=0.35, labelloc=t, '
-        f'label={_legend(lg, title)}];',
-        '  node [fontname="Helvetica", fontsize=10, style=filled];',
-        '  edge [fontname="Helvetica", fontsize=8, color="#555555", arrowsize=0.6];',
-    ]
-    in_block = {}
-    if cluster:
-        for k, (name, members) in enumerate(blocks(lg)):
-            for m in members:
-                in_block[m] = (k, name)
-    holders: dict[str, int] = {}
-    for u, v, _d in g.edges(data=True):
-        if g.nodes[u]["kind"] != OP and g.nodes[u]["tensor_kind"] == "placeholder":
-            holders[v] = holders.get(v, 0) + 1
-    node_lines: dict[int | None, list[str]] = {}
-    for n, d in g.nodes(data=True):
-        if d["kind"] == OP:
-            short = d["param_type"].rsplit("::", 1)[-1] or "?"
-            label = f"{n}\n{short}"
-            if holders.get(n):
-                label += f"\n({holders[n]} placeholder slot{'s' if holders[n] > 1 else ''})"
-            attrs = {"shape": "box", "style": "rounded,filled", "fillcolor": ROLE_FILL.get(d["role"], "#ffffff"),
-                     "label": label, "tooltip": f"{d['role']}: {d['param_type']}"}
-            if d.get("changed"):
+    def __init__(self, lg: LayerGraph, *, prefix: str, cluster: bool, collapse: frozenset[str],
+                 removed: frozenset[str] = frozenset()):
+        self.lg, self.prefix, self.removed = lg, prefix, removed
+        g = lg.graph
+        self.used: set[str] = set()  # palette keys and marks
+        self.nodes: dict[str, tuple[int | None, dict[str, str]]] = {}  # id -> (cluster, attrs)
+        self.edges: list[tuple[str, str, dict[str, str]]] = []
+        self.block_names: dict[int, str] = {}
+        in_block: dict[str, tuple[int, str]] = {}
+        if cluster or collapse:
+            for k, (name, members) in enumerate(blocks(lg)):
+                self.block_names[k] = name
+                for m in members:
+                    in_block[m] = (k, name)
+        collapsed = {m: k for m, (k, name) in in_block.items() if name in collapse}
+        holders: dict[str, int] = {}
+        for u, v in g.edges():
+            if g.nodes[u]["kind"] != OP and g.nodes[u]["tensor_kind"] == "placeholder":
+                holders[v] = holders.get(v, 0) + 1
+        if holders:
+            self.used.add("placeholder")
+        groups = self._weight_groups()
+        grouped = {t for members in groups.values() for t in members}
+        rep: dict[str, str | None] = {}  # graph node -> DOT node drawn for it (None: not drawn)
+        for k in sorted(set(collapsed.values())):
+            members = [m for m, kk in collapsed.items() if kk == k]
+            weights = sum(len(groups.get(m, ())) for m in members)
+            label = f"{self.block_names[k]}\n{len(members)} ops" + (f", {weights} weights" if weights else "")
+            changed = any(g.nodes[m].get("changed") for m in members)
+            attrs = {"shape": "box3d", "style": "filled", "fillcolor": self._fill(
+                "attention" if self.block_names[k] == "attention" else "mlp"), "label": label,
+                "tooltip": ", ".join(members)}
+            if changed:
                 attrs.update(color=HIGHLIGHT, penwidth="2.5", fontcolor=HIGHLIGHT)
-            node_lines.setdefault(in_block.get(n, (None,))[0], []).append(f"  {_q(prefix + n)} {_attrs(attrs)};")
-        else:
-            style = dict(KIND_STYLE.get(d["tensor_kind"], KIND_STYLE["intermediate"]))
-            label = d["name"] + ("\n(written in place)" if d.get("version") else "")
-            attrs = {**style, "label": "" if d["tensor_kind"] == "placeholder" else label,
-                     "tooltip": f"{d['tensor_kind']} {d['name']}"}
+                self.used.add("changed")
+            self.nodes[f"block:{k}"] = (None, attrs)
+        for n, d in g.nodes(data=True):
+            if d["kind"] == OP:
+                if n in collapsed:
+                    rep[n] = f"block:{collapsed[n]}"
+                    continue
+                rep[n] = n
+                self.nodes[n] = (in_block.get(n, (None,))[0], self._op_attrs(n, d, holders.get(n, 0)))
+            elif d["tensor_kind"] == "placeholder":
+                rep[n] = None  # counted on each op instead: a fan of placeholder edges hides the dataflow
+            elif n in grouped:
+                rep[n] = None
+            else:
+                home = _home(g, n, in_block)
+                if home is not None and any(kk == home for kk in collapsed.values()):
+                    rep[n] = None  # inside a collapsed block
+                    continue
+                rep[n] = n
+                self.nodes[n] = (home, self._tensor_attrs(n, d))
+        for op, members in groups.items():
+            if op in collapsed:
+                continue
+            gid = f"{op}#weights"
+            self.nodes[gid] = (in_block.get(op, (None,))[0], self._group_attrs(op, members))
+            slots = sorted(s for t in members for s in lg.slot_of(op, g.nodes[t]["name"]))
+            attrs = {"color": WEIGHT_EDGE, "style": "dashed", "label": _ranges(slots)}
+            self.used.add("weight-edge")
+            if any(g.nodes[t].get("added") for t in members):
+                attrs.update(color=HIGHLIGHT, penwidth="1.6")
+            self.edges.append((gid, op, attrs))
+        seen: set[tuple[str, str]] = set()
+        for u, v, d in g.edges(data=True):
+            a, b = rep.get(u), rep.get(v)
+            # edges into or out of a collapsed block are drawn once
+            if a is None or b is None or a == b or ((a, b) in seen and "block:" in a + b):
+                continue
+            seen.add((a, b))
+            ud, vd = g.nodes[u], g.nodes[v]
+            attrs: dict[str, str] = {}
+            op = v if vd["kind"] == OP else u
+            if b == v and vd["kind"] == OP and g.nodes[op]["role"] in SLOT_ROLES and g.in_degree(op) > 1:
+                attrs["label"] = str(d["slot"])
+            if ud["kind"] != OP and ud["tensor_kind"] == "weight":
+                attrs.update(color=WEIGHT_EDGE, style="dashed")
+                self.used.add("weight-edge")
+            else:
+                self.used.add("edge")
+            if ud.get("added") or vd.get("added"):
+                attrs.update(color=HIGHLIGHT, penwidth="1.6")
+            if d.get("condition"):
+                attrs["tooltip"] = d["condition"]
+            self.edges.append((a, b, attrs))
+        if self.block_names and set(in_block) - set(collapsed):
+            self.used.add("cluster")
+
+    def _fill(self, key: str) -> str:
+        self.used.add(key)
+        return PALETTE[key][0]
+
+    def _weight_groups(self) -> dict[str, list[str]]:
+        """Per weight-carrying op, its weight-like inputs that nothing else reads, in slot order."""
+        lg, g = self.lg, self.lg.graph
+        out: dict[str, list[str]] = {}
+        for op in lg.ops():
+            if g.nodes[op]["role"] not in GROUPED_ROLES:
+                continue
+            members = []
+            for u, _, _d in sorted(g.in_edges(op, data=True), key=lambda e: e[2]["slot"]):
+                ud = g.nodes[u]
+                if ud["kind"] == OP or ud["tensor_kind"] != "weight" or set(g.successors(u)) != {op} or u in members:
+                    continue
+                members.append(u)
+            if len(members) >= 2:  # one weight reads well as a node of its own
+                out[op] = members
+        return out
+
+    def _op_attrs(self, n: str, d: dict, holders: int) -> dict[str, str]:
+        short = d["param_type"].rsplit("::", 1)[-1] or "?"
+        label = f"{n}\n{short}"
+        if holders:
+            label += f"\n({holders} placeholder slot{'s' if holders > 1 else ''})"
+        key = ROLE_KEY.get(d["role"], d["role"])
+        attrs = {"shape": "box", "style": "rounded,filled", "fillcolor": self._fill(key if key in PALETTE else "other"),
+                 "label": label, "tooltip": f"{d['role']}: {d['param_type']}"}
+        if d.get("changed"):
+            attrs.update(color=HIGHLIGHT, penwidth="2.5", fontcolor=HIGHLIGHT)
+            self.used.add("changed")
+        elif d.get("left_float"):
+            attrs.update(color=LEFT_FLOAT, penwidth="2.5", style="rounded,filled,dashed",
+                         label=label + "\n(left float)", tooltip=f"left float: {d['left_float']}")
+            self.used.add("left-float")
+        if n in self.removed:
+            attrs.update(color=REMOVED, fontcolor=REMOVED, style="rounded,filled,dotted", label=label + "\n(removed)")
+            self.used.add("removed")
+        return attrs
+
+    def _tensor_attrs(self, n: str, d: dict) -> dict[str, str]:
+        kind = d["tensor_kind"]
+        label = d["name"] + ("\n(written in place)" if d.get("version") else "")
+        key = kind if kind in PALETTE else "intermediate"
+        unread = kind in ("input", "weight") and not self.lg.graph.out_degree(n) and not self.lg.graph.in_degree(n)
+        if d.get("added"):
+            key = "added"
+        elif unread:
+            key = "unread"
+            label += "\n(read by no node)"
+        attrs = {"shape": KIND_SHAPE.get(kind, "ellipse"), "style": "filled", "fillcolor": self._fill(key),
+                 "label": label, "tooltip": f"{kind} {d['name']}"}
+        if d.get("added"):
+            attrs.update(color=HIGHLIGHT, penwidth="2.5", fontcolor=HIGHLIGHT)
+            self.used.add("changed")
+        if n in self.removed:
+            attrs.update(color=REMOVED, fontcolor=REMOVED, style="filled,dotted", label=label + "\n(removed)")
+            self.used.add("removed")
+        return attrs
+
+    def _group_attrs(self, op: str, members: list[str]) -> dict[str, str]:
+        g = self.lg.graph
+        rows = []
+        for t in members:
+            d = g.nodes[t]
+            slots = ",".join(map(str, self.lg.slot_of(op, d["name"])))
+            key = "added" if d.get("added") else "weight"
+            cell = _html(d["name"])
             if d.get("added"):
-                attrs.update(color=HIGHLIGHT, penwidth="2.5", fontcolor=HIGHLIGHT, fillcolor="#fde0dc")
-            node_lines.setdefault(_home(g, n, in_block), []).append(f"  {_q(prefix + n)} {_attrs(attrs)};")
-    lines += node_lines.pop(None, [])
-    names = {k: name for k, name in set(in_block.values())}
-    for k, body in sorted(node_lines.items()):
-        lines.append(f"  subgraph cluster_{prefix.strip(':')}{k} {{")
-        lines.append(f'    label={_q(names[k])}; style="rounded,dashed"; color="#888888"; fontcolor="#555555";')
-        lines += ["  " + ln for ln in body]
-        lines.append("  }")
-    for u, v, d in g.edges(data=True):
-        ud, vd = g.nodes[u], g.nodes[v]
-        if ud["kind"] != OP and ud["tensor_kind"] == "placeholder":
-            continue  # counted on the op's label instead: a fan of holder edges hides the dataflow
-        attrs: dict[str, str] = {}
-        op = v if vd["kind"] == OP else u
-        if vd["kind"] == OP and g.nodes[op]["role"] in SLOT_ROLES and g.in_degree(op) > 1:
-            attrs["label"] = str(d["slot"])
-        if ud["kind"] != OP and ud["tensor_kind"] == "weight":
-            attrs.update(color="#b59f3b", style="dashed")
-        if ud.get("added") or vd.get("added"):
-            attrs.update(color=HIGHLIGHT, penwidth="1.6")
-        if d.get("condition"):
-            attrs["tooltip"] = d["condition"]
-        lines.append(f"  {_q(prefix + u)} -> {_q(prefix + v)}{' ' + _attrs(attrs) if attrs else ''};")
-    return "\n".join(lines) + "\n"
+                cell = f'<FONT COLOR="{HIGHLIGHT}">{cell}</FONT>'
+                self.used.add("changed")
+            if t in self.removed:
+                cell = f'<FONT COLOR="{REMOVED}">{cell} (removed)</FONT>'
+                self.used.add("removed")
+            rows.append(f'<TR><TD BGCOLOR="{self._fill(key)}">{slots}</TD>'
+                        f'<TD BGCOLOR="{PALETTE[key][0]}" ALIGN="LEFT">{cell}</TD></TR>')
+        label = ('<<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" CELLPADDING="2">' + "".join(rows) + "</TABLE>>")
+        return {"shape": "plain", "label": label, "tooltip": f"weights of {op}"}
+
+    def lines(self) -> list[str]:
+        out: list[str] = []
+        by_cluster: dict[int | None, list[str]] = {}
+        for n, (k, attrs) in self.nodes.items():
+            by_cluster.setdefault(k, []).append(f"  {_q(self.prefix + n)} {_attrs(attrs)};")
+        out += by_cluster.pop(None, [])
+        tag = self.prefix.strip(":")
+        for k, body in sorted(by_cluster.items()):
+            out.append(f"  subgraph cluster_{tag}{k} {{")
+            out.append(f'    label={_q(self.block_names[k])}; style="rounded,dashed"; color="{CLUSTER}"; '
+                       f'fontcolor="{CLUSTER}";')
+            out += ["  " + ln for ln in body]
+            out.append("  }")
+        for a, b, attrs in self.edges:
+            out.append(f"  {_q(self.prefix + a)} -> {_q(self.prefix + b)}{' ' + _attrs(attrs) if attrs else ''};")
+        return out
+
+
+def _ranges(slots: list[int]) -> str:
+    """`1-3, 7` for slots 1, 2, 3, 7."""
+    parts: list[str] = []
+    for s in slots:
+        if parts and "-" not in parts[-1].split(", ")[-1] and int(parts[-1]) == s - 1:
+            parts[-1] = f"{parts[-1]}-{s}"
+        elif parts and "-" in parts[-1] and int(parts[-1].split("-")[1]) == s - 1:
+            parts[-1] = f"{parts[-1].split('-')[0]}-{s}"
+        else:
+            parts.append(str(s))
+    return "slot" + ("s " if len(slots) > 1 else " ") + ", ".join(parts)
+
+
+def rankdir(lg: LayerGraph) -> str:
+    """Top-down for the usual deep, narrow layer; left-to-right when it is wider than deep."""
+    g = lg.graph
+    keep = [n for n, d in g.nodes(data=True) if d["kind"] == OP or d["tensor_kind"] not in ("placeholder", "weight")]
+    h = g.subgraph(keep)
+    generations = list(nx.topological_generations(h)) if nx.is_directed_acyclic_graph(h) else [keep]
+    width = max((len(gen) for gen in generations), default=1)
+    return "LR" if width > len(generations) else "TB"
+
+
+def to_dot(lg: LayerGraph, *, title: str | None = None, prefix: str = "", cluster: bool = True,
+           collapse: frozenset[str] | set[str] = frozenset()) -> str:
+    """DOT source of one graph. ``collapse``: block names (attention, mlp) drawn as one node each."""
+    view = _View(lg, prefix=prefix, cluster=cluster, collapse=frozenset(collapse))
+    body = view.lines()
+    head = [
+        f'  graph [rankdir={rankdir(lg)}, fontname="Helvetica", fontsize=12, nodesep=0.3, ranksep=0.35, '
+        f"labelloc=t, label={_legend([view], title or lg.name, [lg])}];",
+        '  node [fontname="Helvetica", fontsize=10, style=filled];',
+        f'  edge [fontname="Helvetica", fontsize=8, color="{EDGE}", arrowsize=0.6];',
+    ]
+    return "digraph layer {\n" + "\n".join(head + body) + "\n}\n"
+
+
+_MARKS = {
+    "changed": f'<TD COLSPAN="2"><FONT COLOR="{HIGHLIGHT}">red: added or changed by the rewrite</FONT></TD>',
+    "left-float": f'<TD COLSPAN="2"><FONT COLOR="{LEFT_FLOAT}">dashed orange: site left float</FONT></TD>',
+    "removed": f'<TD COLSPAN="2"><FONT COLOR="{REMOVED}">dotted grey: removed by the rewrite</FONT></TD>',
+    "edge": f'<TD COLSPAN="2"><FONT COLOR="{EDGE}">arrow: dataflow (numbers: input slot)</FONT></TD>',
+    "weight-edge": f'<TD COLSPAN="2"><FONT COLOR="{WEIGHT_EDGE}">dashed: weight-like input(s), with their slots'
+                   "</FONT></TD>",
+    "cluster": f'<TD COLSPAN="2"><FONT COLOR="{CLUSTER}">dashed box: attention / MLP block</FONT></TD>',
+    "placeholder": '<TD COLSPAN="2">placeholder inputs: counted on their op, not drawn</TD>',
+}
+
+
+def _legend(views: list[_View], head: str, graphs: list[LayerGraph]) -> str:
+    """An HTML-like graph label: a legend of exactly the colours and marks the picture uses."""
+    used = set().union(*(v.used for v in views))
+    cells = [f'<TD BGCOLOR="{colour}">{_html(text)}</TD>' for key, (colour, text) in PALETTE.items() if key in used]
+    rows = [f'<TR><TD COLSPAN="4"><B>{_html(head)}</B></TD></TR>']
+    rows += ["<TR>" + "".join(cells[i:i + 4]) + "</TR>" for i in range(0, len(cells), 4)]
+    marks = [cell for key, cell in _MARKS.items() if key in used]
+    rows += ["<TR>" + "".join(marks[i:i + 2]) + "</TR>" for i in range(0, len(marks), 2)]
+    added = sum(len(lg.added_tensors()) for lg in graphs)
+    changed = sum(len(lg.changed_ops()) for lg in graphs)
+    if added or changed:
+        rows.append(f'<TR><TD COLSPAN="4"><FONT COLOR="{HIGHLIGHT}">{added} tensors added, {changed} ops changed'
+                    "</FONT></TD></TR>")
+    return '<<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" CELLPADDING="3">' + "".join(rows) + "</TABLE>>"
 
 
 def _home(g: nx.MultiDiGraph, t: str, in_block: dict[str, tuple[int, str]]) -> int | None:
@@ -160,37 +367,27 @@ def _home(g: nx.MultiDiGraph, t: str, in_block: dict[str, tuple[int, str]]) -> i
     return None
 
 
-def _legend(lg: LayerGraph, title: str | None) -> str:
-    """An HTML-like graph label: a legend that adds no nodes to the picture."""
-    head = title or lg.name
-    added = len(lg.added_tensors())
-    changed = len(lg.changed_ops())
-    rows = [
-        f'<TR><TD COLSPAN="4"><B>{_html(head)}</B></TD></TR>',
-        '<TR><TD BGCOLOR="#e8f0fe">input</TD><TD BGCOLOR="#fffbe6">weight</TD>'
-        '<TD BGCOLOR="#d9ead3">output</TD><TD>intermediate</TD></TR>',
-        '<TR><TD BGCOLOR="#d9ead3">norm</TD><TD BGCOLOR="#cfe2f3">linear</TD>'
-        '<TD BGCOLOR="#fce5cd">mlp</TD><TD BGCOLOR="#ead1dc">attention / rope</TD></TR>',
-    ]
-    if added or changed:
-        rows.append(f'<TR><TD COLSPAN="4"><FONT COLOR="{HIGHLIGHT}">red: {added} tensors added, '
-                    f"{changed} ops changed by the rewrite</FONT></TD></TR>")
-    return '<<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" CELLPADDING="3">' + "".join(rows) + "</TABLE>>"
-
-
-def _html(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def side_by_side(before: LayerGraph, after: LayerGraph) -> str:
-    """Both graphs in one picture, left the float layer, right the rewritten one."""
-    parts = ["digraph layers {", '  graph [rankdir=TB, compound=true, fontname="Helvetica"];']
-    for tag, lg in (("before", before), ("after", after)):
-        body = _body(lg, title=f"{tag}: {lg.name}", prefix=f"{tag}:", cluster=False)
-        body = body.replace("  graph [", "  graph [", 1)
+def side_by_side(before: LayerGraph, after: LayerGraph, *, collapse: frozenset[str] | set[str] = frozenset()) -> str:
+    """Both graphs in one picture, the float layer left and the rewrite right, on one layout: every node
+    the two share sits at the same rank in both panels."""
+    removed = frozenset(set(before.graph.nodes) - set(after.graph.nodes))
+    views = [("before", _View(before, prefix="before:", cluster=True, collapse=frozenset(collapse), removed=removed)),
+             ("after", _View(after, prefix="after:", cluster=True, collapse=frozenset(collapse)))]
+    head = f"{before.name} (left) and {after.name} (right)"
+    parts = ["digraph layers {",
+             f'  graph [newrank=true, rankdir={rankdir(after)}, fontname="Helvetica", fontsize=12, labelloc=t, '
+             f"nodesep=0.3, ranksep=0.35, label={_legend([v for _, v in views], head, [after])}];",
+             '  node [fontname="Helvetica", fontsize=10, style=filled];',
+             f'  edge [fontname="Helvetica", fontsize=8, color="{EDGE}", arrowsize=0.6];']
+    for tag, view in views:
+        lg = before if tag == "before" else after
         parts.append(f"  subgraph cluster_{tag} {{")
-        parts.append(body.replace("\n  ", "\n    "))
+        parts.append(f'    label={_q(f"{tag}: {lg.name}")}; style="solid"; color="{CLUSTER}"; fontcolor="{CLUSTER}";')
+        parts += ["  " + ln for ln in view.lines()]
         parts.append("  }")
+    shared = [n for n in views[0][1].nodes if n in views[1][1].nodes]
+    for n in shared:
+        parts.append(f"  {{rank=same; {_q('before:' + n)}; {_q('after:' + n)};}}")
     return "\n".join(parts) + "\n}\n"
 
 

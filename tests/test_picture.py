@@ -11,10 +11,10 @@ import networkx as nx
 import pytest
 from click.testing import CliRunner
 
-from llm_transform import load_layer, transform_file
+from llm_transform import LayerError, load_layer, transform_file
 from llm_transform.cli import main
 from llm_transform.render import picture
-from llm_transform.render.picture import blocks, from_json_data, to_dot, to_json_data, write_picture
+from llm_transform.render.picture import blocks, from_json_data, side_by_side, to_dot, to_json_data, write_picture
 from tests.conftest import FIXTURES, LAYER_DIRS, layer_cpp
 
 FUSED = layer_cpp(FIXTURES / "layers" / "full_fused_qkv_rope")
@@ -25,12 +25,101 @@ def _dot_nodes(src: str) -> set[str]:
     return set(re.findall(r'^\s*"((?:[^"\\]|\\.)*)" \[', src, re.M))
 
 
+def _drawn(src: str) -> set[str]:
+    """Graph nodes a picture shows: its DOT nodes, and the tensors listed in weight tables."""
+    nodes = {n for n in _dot_nodes(src) if not n.endswith("#weights")}
+    for table in re.findall(r'"([^"]+)#weights" \[.*?label=<(.*?)>, tooltip', src):
+        nodes.update(re.findall(r'ALIGN="LEFT">(?:<FONT[^>]*>)?([A-Za-z_]\w*)', table[1]))
+    return nodes
+
+
 @pytest.mark.parametrize("folder", LAYER_DIRS, ids=[d.name for d in LAYER_DIRS])
-def test_dot_has_one_node_per_graph_node(folder):
+def test_every_graph_node_is_drawn_once(folder):
     lg = load_layer(layer_cpp(folder))
     src = to_dot(lg)
-    assert _dot_nodes(src) == set(lg.graph.nodes)
-    assert len(re.findall(r'^\s*"(?:[^"\\]|\\.)*" \[', src, re.M)) == lg.graph.number_of_nodes()
+    shown = {n for n in lg.graph.nodes if lg.graph.nodes[n]["kind"] == "op" or
+             lg.graph.nodes[n]["tensor_kind"] != "placeholder"}
+    assert _drawn(src) == shown
+    assert len(re.findall(r'^\s*"(?:[^"\\]|\\.)*" \[', src, re.M)) == len(_dot_nodes(src))
+
+
+def _legend_and_body(src: str) -> tuple[str, str]:
+    start = src.index("label=<<TABLE")
+    end = src.index("</TABLE>>", start)
+    return src[start:end], src[:start] + src[end:]
+
+
+@pytest.mark.parametrize("folder", LAYER_DIRS, ids=[d.name for d in LAYER_DIRS])
+@pytest.mark.parametrize("mode", ["float", "quant", "before-after"])
+def test_every_colour_is_in_the_legend(folder, mode):
+    try:
+        if mode == "float":
+            src = to_dot(load_layer(layer_cpp(folder)))
+        else:
+            r = transform_file(layer_cpp(folder), write=False)
+            src = side_by_side(r.before, r.after) if mode == "before-after" else to_dot(r.after)
+    except LayerError:
+        pytest.skip("not a candidate")
+    legend, body = _legend_and_body(src)
+    used = set(re.findall(r"#[0-9a-fA-F]{6}", body))
+    assert used and used <= set(re.findall(r"#[0-9a-fA-F]{6}", legend))
+    assert "point" not in body  # no unlabelled placeholder dots
+
+
+@needs_dot
+@pytest.mark.parametrize("case", ["full_fused_qkv_rope", "beta_present", "telechat_local", "branch_nested"])
+def test_before_after_shares_one_layout(tmp_path, case):
+    """Every node the two panels share is drawn at the same height (one rank) in both."""
+    import subprocess
+
+    r = transform_file(layer_cpp(FIXTURES / "layers" / case), write=False)
+    src = side_by_side(r.before, r.after)
+    plain = subprocess.run(["dot", "-Tplain"], input=src, capture_output=True, text=True, check=True).stdout
+    y = {}
+    for m in re.finditer(r'^node ("(?:[^"\\]|\\.)*"|\S+) (\S+) (\S+)', plain, re.M):
+        y[m.group(1).strip('"')] = float(m.group(3))
+    shared = [n[len("before:"):] for n in y if n.startswith("before:") and "after:" + n[len("before:"):] in y]
+    assert len(shared) > 10
+    for n in shared:
+        assert y["before:" + n] == y["after:" + n], n
+    assert "cluster_before" in src and "cluster_after" in src and "label=\"attention\"" in src
+
+
+def test_marks_left_float_sites_unread_inputs_and_removed_nodes():
+    r = transform_file(layer_cpp(FIXTURES / "layers" / "float_parallel_no_holder"), write=False)
+    dot = to_dot(r.after)
+    assert "(left float)" in dot and picture.LEFT_FLOAT in dot
+    lg = load_layer(layer_cpp(FIXTURES / "layers" / "full_fused_qkv_rope"))
+    lg.graph.remove_edges_from([(u, v) for u, v in list(lg.graph.edges()) if u == "IN_LAYERID"])
+    assert "(read by no node)" in to_dot(lg) and picture.PALETTE["unread"][0] in to_dot(lg)
+    ba = transform_file(layer_cpp(FIXTURES / "layers" / "beta_present"), write=False)
+    assert "(removed)" in side_by_side(ba.before, ba.after)
+
+
+def test_mlp_weights_are_one_table_with_a_slot_range():
+    r = transform_file(FUSED, write=False)
+    dot = to_dot(r.after)
+    assert '"mlpNode#weights" -> "mlpNode"' in dot and 'label="slots 1-9"' in dot
+
+
+def test_collapse_draws_a_block_as_one_node():
+    lg = load_layer(FUSED)
+    dot = to_dot(lg, collapse={"attention", "mlp"})
+    assert '"block:0"' in dot and '"block:1"' in dot
+    drawn = _dot_nodes(dot)
+    assert "selfAttentionKvCacheNode" not in drawn and "mlpNode" not in drawn
+    assert "inputNormNode" in drawn and "block:0" in drawn
+
+
+def test_direction_follows_the_shape():
+    lg = load_layer(FUSED)
+    assert picture.rankdir(lg) == "TB"
+    wide = nx.MultiDiGraph()
+    for i in range(8):
+        wide.add_node(f"t{i}", kind="tensor", name=f"t{i}", tensor_kind="input")
+        wide.add_node(f"o{i}", kind="op", name=f"o{i}")
+        wide.add_edge(f"t{i}", f"o{i}")
+    assert picture.rankdir(type(lg)(wide)) == "LR"
 
 
 @needs_dot
@@ -86,6 +175,10 @@ def test_graph_command_and_transform_graph_option(tmp_path):
     assert r.exit_code == 0, r.output
     svg = (tmp_path / "ba.svg").read_text()
     assert "before: FlashAttentionLayer" in svg and "after: FlashAttentionSparseQuantLayer" in svg
+    r = runner.invoke(main, ["graph", str(FUSED), "-o", str(tmp_path / "c.dot"), "--collapse", "attention,mlp"])
+    assert r.exit_code == 0, r.output
+    assert '"block:0"' in (tmp_path / "c.dot").read_text()
+    assert runner.invoke(main, ["graph", str(FUSED), "-o", str(tmp_path / "c.dot"), "--collapse", "ffn"]).exit_code == 2
     shutil.copytree(FIXTURES / "layers" / "full_fused_qkv_rope", tmp_path / "a")
     shutil.copytree(FIXTURES / "layers" / "full_paged_attention", tmp_path / "a", dirs_exist_ok=True)
     r = runner.invoke(main, ["transform", "-s", str(tmp_path / "a"), "--dry-run", "--graph", str(tmp_path / "pics")])
