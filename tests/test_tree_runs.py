@@ -269,3 +269,12 @@ def test_progress_bar_only_on_a_terminal(tree, monkeypatch, capsys):
     monkeypatch.setattr(sys, "stderr", plain)
     cli._run_with_progress(run, jobs, 1, silent=False)
     assert plain.getvalue() == ""
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz dot is not installed")
+def test_graph_folder_mirrors_the_tree(tree, tmp_path):
+    pics = tmp_path / "pics"
+    r = _cli("transform", "-s", tree, "--recursive", "--dry-run", "--graph", f"{pics}/")
+    assert r.exit_code == 0, r.output
+    assert sorted(str(p.relative_to(pics)) for p in pics.rglob("*.svg")) == [
+        "alpha/layer/quant_paged_attention_layer.svg", "beta/layer/quant_paged_attention_layer.svg"]
