@@ -137,11 +137,13 @@ def _enum_values(e: EnumDecl, values: dict[str, int], info: EnumInfo, known: dic
 
 
 def tensor_kind_by_name(name: str) -> str:
-    if PLACEHOLDER_RE.match(name):
+    """Kind from the name: enum entries and run-time id variables (IN_ / INPUT_, OUT_ / OUTPUT_) and
+    tensor-name strings (in_ / input_, out / output)."""
+    if PLACEHOLDER_RE.match(name) or name.lower() in ("in_placeholder", "placeholder", "in_holder"):
         return "placeholder"
-    if name.startswith("IN_"):
+    if name.startswith(("IN_", "INPUT_")) or name.startswith(("in_", "input_")):
         return "input"
-    if name.startswith("OUT_"):
+    if name.startswith(("OUT_", "OUTPUT_")) or name == "out" or name.startswith(("out_", "output")):
         return "output"
     return "intermediate"
 
@@ -242,6 +244,11 @@ def build_graph(model: LayerSource, clang_enum_values: dict[str, int] | None = N
             continue
         declared[name] = value
         add_tensor(g, name, tensor_kind_by_name(name), value)
+    # ids counted at run time, then tensor-name strings: positions in declaration order after the enum's
+    for tv in [*layer.tensor_vars, *model.string_tensors]:
+        if tv.name not in declared:
+            declared[tv.name] = len(declared)
+            add_tensor(g, tv.name, tensor_kind_by_name(tv.name), declared[tv.name], declared_at=(tv.file, tv.span))
     ns_of_cpp = _namespaces_at(model, layer.func.span[0])
     order = 0
     written: dict[str, int] = {}

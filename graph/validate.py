@@ -38,8 +38,8 @@ def validate(lg: LayerGraph) -> list[Finding]:
         if name in clang_values and clang_values[name] != value:
             add("error", f"enum entry {name} is {clang_values[name]} for libclang but {value} for the tool; "
                 "please report this file", e.file, e.entries[idx].span[0], code="enum-clang", subject=name)
-    if not info.entries:
-        add("error", "no tensor-id enum found (entries used in inTensorIds/outTensorIds)", "cpp",
+    if not info.entries and not model.layer.tensor_vars and not model.string_tensors:
+        add("error", "no tensor ids found: no enum, no ids counted at run time, no tensor-name lists", "cpp",
             model.layer.func.span[0], code="no-enum")
         return out
     names = dict(info.values)
@@ -151,6 +151,9 @@ def _check_dataflow(lg: LayerGraph, model: LayerSource, add) -> None:
 
 
 def _entry_where(lg: LayerGraph, t: str) -> tuple[str | None, int | None]:
+    declared_at = lg.graph.nodes[t].get("declared_at") if t in lg.graph else None
+    if declared_at is not None:
+        return declared_at[0], declared_at[1][0]
     info: EnumInfo = lg.meta["enum_info"]
     for name, _v, e, idx in info.entries:
         if name == t:

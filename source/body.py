@@ -4,24 +4,29 @@ from __future__ import annotations
 
 import re
 
-from .lexer import IDENT, PUNCT
+from .lexer import IDENT, PUNCT, STRING
 from .model import (
     Cond,
     CreateCall,
     FieldAssign,
     FunctionDef,
     GraphSetting,
+    Idiom,
     LayerFunction,
     ListElem,
     NodeRef,
     ParamDecl,
     TensorList,
+    TensorVar,
 )
 from .tokens import OPEN, TokenView, qualified_name_before
 
 _STRUCT_PARAM_RE = re.compile(r"const\s+([\w:]+)\s*&\s*(\w+)")
 _NOT_TYPES = {"return", "if", "else", "for", "while", "do", "switch", "case", "delete", "new", "throw",
               "goto", "break", "continue", "using", "typedef"}
+_COUNTED_ID = re.compile(r"\s*(?:(?P<cond>.+?)\s*\?\s*)?\w+\s*\+\+\s*(?::\s*[\w:]+\s*)?")
+_NODE_TYPES = {"atb::Node", "Node"}
+MAX_HELPER_DEPTH = 3
 
 
 def normalise_condition(text: str) -> str:
@@ -44,23 +49,62 @@ def _balanced(s: str) -> bool:
 
 
 class BodyReader:
-    """Reads the statements of the layer function, tracking the branch condition of each."""
+    """Reads the statements of the layer function, tracking the branch condition of each.
 
-    def __init__(self, view: TokenView, func: FunctionDef):
+    Nodes filled by helper functions of the pair (``AddMlp(mlpNode, param)``, ``Attention(opGraph, ...)``)
+    are read where they are called, with the helper's parameters standing for the caller's node or
+    graph, so the layer's ops are the same whichever way it was written."""
+
+    def __init__(self, view: TokenView, func: FunctionDef, *, helpers: list[FunctionDef] | None = None,
+                 parent: BodyReader | None = None, alias: dict[str, str] | None = None,
+                 graph_names: set[str] | None = None):
         self.v = view
         self.func = func
-        m = _STRUCT_PARAM_RE.search(func.params_text)
-        self.layer = LayerFunction(func=func, struct_name=m.group(1) if m else None, graph_var="opGraph")
+        self.parent = parent
+        if parent is None:
+            m = _STRUCT_PARAM_RE.search(func.params_text)
+            self.layer = LayerFunction(func=func, struct_name=m.group(1) if m else None, graph_var="opGraph")
+            self._node_ids: dict[str, str] = {}  # node variable -> the id of the node it holds now
+            self._id_count: dict[str, int] = {}
+            self.helpers = {f.short_name: f for f in helpers or [] if f.body is not None and f is not func}
+            self._reading: list[str] = [func.short_name]
+        else:
+            self.layer = parent.layer
+            self._node_ids, self._id_count = parent._node_ids, parent._id_count
+            self.helpers, self._reading = parent.helpers, parent._reading
+        self._alias = alias or {}  # a helper's parameter -> the caller's node id
+        self._graph_names = graph_names or set()
         self._param_scopes: list[ParamDecl] = []
         self._block_counter = 0
-        self._node_vars: set[str] = set()
+        self._seen_idioms: set[str] = parent._seen_idioms if parent else set()
 
-    def run(self) -> LayerFunction:
+    def run(self, cond: Cond = ()) -> LayerFunction:
         v = self.v
         assert self.func.body is not None
         open_i = next(i for i, t in enumerate(v.toks) if t.start == self.func.body[0])
-        self.block(open_i + 1, v.match[open_i], (), (0,))
+        self.block(open_i + 1, v.match[open_i], cond, (0,))
         return self.layer
+
+    # -- nodes ------------------------------------------------------------------------------------
+    def _node(self, var: str) -> str:
+        """The id of the node a variable (or a helper's parameter) stands for here."""
+        return self._alias.get(var) or self._node_ids.get(var, var)
+
+    def _new_node(self, var: str) -> str:
+        """A node declared under ``var``; a name used again for another node gets ``var@2``, ``var@3``..."""
+        k = self._id_count.get(var, 0) + 1
+        self._id_count[var] = k
+        self._node_ids[var] = node_id = var if k == 1 else f"{var}@{k}"
+        return node_id
+
+    def _is_graph(self, name: str) -> bool:
+        return name == self.layer.graph_var or name in self._graph_names
+
+    def _idiom(self, what: str, span) -> None:
+        key = what.split(":")[0]
+        if key not in self._seen_idioms:
+            self._seen_idioms.add(key)
+            self.layer.idioms.append(Idiom(what, self.v.which, span))
 
     # -- blocks and control flow ------------------------------------------------------------------
     def block(self, i: int, end: int, cond: Cond, scope: tuple[int, ...]) -> None:
@@ -172,19 +216,30 @@ class BodyReader:
                 if "nodes" in rhs:
                     k = rhs.index("nodes")
                     if k + 1 < len(rhs) and rhs[k + 1] in (".", "["):
-                        var = texts[amp + 1]
-                        self.layer.nodes.append(NodeRef(var, len(self.layer.nodes), span, cond))
-                        self._node_vars.add(var)
-                        if k >= 1:
-                            self.layer.graph_var = rhs[k - 2] if k >= 2 else rhs[0]
+                        node_id = self._new_node(texts[amp + 1])
+                        self.layer.nodes.append(NodeRef(node_id, len(self.layer.nodes), span, cond))
+                        if k >= 2 and not self._graph_names:
+                            self.layer.graph_var = rhs[k - 2]
                         return
+        # a node filled in place and appended: `atb::Node x;` ... `opGraph.nodes.push_back(x);`
+        if n in (2, 4) and "".join(texts[:-1]) in _NODE_TYPES and toks[semi - 1].kind == IDENT:
+            self._new_node(texts[-1])
+            return
+        if (n == 8 and self._is_graph(texts[0]) and texts[1:4] == [".", "nodes", "."]
+                and texts[4] in ("push_back", "emplace_back") and texts[5] == "(" and texts[7] == ")"):
+            node_id = self._node(texts[6])
+            self.layer.nodes.append(NodeRef(node_id, len(self.layer.nodes), span, cond))
+            self._idiom(f"nodes appended with {texts[4]}: {node_id}", span)
+            return
+        if self._helper_call(i, semi, span, cond):
+            return
         # creation call: any call with `&node.operation` among its arguments
         if self._creation_in(i, semi):
             self._creation(i, semi, span, cond, scope)
             return
         # node member assignment: inTensorIds / outTensorIds / operation = new ...
         if n >= 4 and toks[i].kind == IDENT and texts[1] == "." and texts[3] == "=":
-            target, member = texts[0], texts[2]
+            target, member = self._node(texts[0]), texts[2]
             if member in ("inTensorIds", "outTensorIds"):
                 self._tensor_list(i, semi, target, member, span, cond)
                 return
@@ -198,7 +253,7 @@ class BodyReader:
                                                      span, cond, is_new=True))
                 return
         # graph settings on the graph variable
-        if n >= 3 and texts[0] == self.layer.graph_var and texts[1] == ".":
+        if n >= 3 and self._is_graph(texts[0]) and texts[1] == ".":
             if texts[2] == "nodes" and n >= 6 and texts[3] == "." and texts[4] == "resize":
                 value = v.text(i + 6, semi - 1)
                 self.layer.settings.append(GraphSetting("nodes.resize", value, span, cond))
@@ -212,6 +267,14 @@ class BodyReader:
         # declaration of a local variable (params among them)
         decl = self._declaration(i, semi, span, cond, scope)
         if decl is not None:
+            if decl.type_text.rsplit("::", 1)[-1] == "GraphParam" and self.parent is None:
+                self.layer.graph_var = decl.var
+            m = _COUNTED_ID.fullmatch(decl.init or "") if decl.init and "++" in decl.init else None
+            if m is not None and decl.var.isupper():  # `uint64_t IN_X = param.y ? ID++ : 0;`
+                tcond = (*cond, (normalise_condition(m.group("cond")), True)) if m.group("cond") else cond
+                self.layer.tensor_vars.append(TensorVar(decl.var, self.v.which, span, tcond))
+                self._idiom(f"tensor ids counted at run time: {decl.var}", span)
+                return
             self._param_scopes.append(decl)
             self.layer.params.append(decl)
             return
@@ -311,7 +374,7 @@ class BodyReader:
         toks = v.toks
         amp = next(k for k in range(i, semi - 3)
                    if toks[k].text == "&" and toks[k + 2].text == "." and toks[k + 3].text == "operation")
-        node = toks[amp + 1].text
+        node = self._node(toks[amp + 1].text)
         # the innermost call whose argument list holds `&node.operation`
         open_i = -1
         for k in range(i, amp):
@@ -337,13 +400,82 @@ class BodyReader:
             break
         self.layer.creates.append(CreateCall(node, param_arg, param, callee, callee_span, span, cond))
 
+    def _helper_call(self, i: int, semi: int, span, cond: Cond) -> bool:
+        """`AddMlp(mlpNode, param);` (also wrapped: `CHECK_OPERATION_STATUS_RETURN(AddMlp(...));`) where
+        AddMlp is a function of the pair given a node or the graph: its statements are read here."""
+        v = self.v
+        toks = v.toks
+        for k in range(i, semi - 1):
+            t = toks[k]
+            if t.kind != IDENT or toks[k + 1].text != "(" or t.text not in self.helpers:
+                continue
+            if k > i and toks[k - 1].text in (".", "->", "::") and toks[k - 2].text != "common":
+                continue  # a method of some object, or a function of another namespace
+            helper = self.helpers[t.text]
+            close = v.match[k + 1]
+            args = [v.text(a, b).strip().lstrip("&").strip() for a, b in v.split_commas(k + 2, close)]
+            alias: dict[str, str] = {}
+            graphs: set[str] = set()
+            for arg, name in zip(args, _param_names(helper.params_text), strict=False):
+                if not name or not re.fullmatch(r"\w+", arg):
+                    continue
+                if self._is_graph(arg):
+                    graphs.add(name)
+                elif arg in self._node_ids or arg in self._alias:
+                    alias[name] = self._node(arg)
+            if not alias and not graphs:
+                continue
+            if t.text in self._reading or len(self._reading) > MAX_HELPER_DEPTH:
+                raise v.error(k, f"helper {t.text} is reached again while it is read; the tool follows helpers "
+                                 f"{MAX_HELPER_DEPTH} calls deep and not recursively")
+            self._reading.append(t.text)
+            try:
+                BodyReader(v, helper, parent=self, alias=alias, graph_names=graphs).run(cond)
+            finally:
+                self._reading.pop()
+            filled = ", ".join(sorted(set(alias.values()))) or "nodes it pushes"
+            self._idiom(f"nodes filled by helper functions: {filled} by {t.text}", span)
+            return True
+        return False
+
+    def _named_list(self, start: int, semi: int) -> list[ListElem] | None:
+        """The elements of a list of tensors named by strings, or None when it is not one."""
+        v = self.v
+        toks = v.toks
+        strings = [k for k in range(start, semi) if toks[k].kind == STRING]
+        if not strings:
+            return None
+        if toks[start].kind == IDENT or toks[start].text == "::":  # GetTensorIdxList(map, {"a", "b"})
+            inner = next((k for k in range(start, semi) if toks[k].text == "{"), -1)
+            if inner == -1:
+                return None
+            parts = v.split_commas(inner + 1, v.match[inner])
+        elif toks[start].text == "{" and v.match[start] == semi - 1:  # {GetTensorIdx(map, "a"), ...}
+            parts = v.split_commas(start + 1, semi - 1)
+        else:
+            return None
+        elems = []
+        for a, b in parts:
+            found = [k for k in range(a, b) if toks[k].kind == STRING]
+            if len(found) != 1:
+                raise v.error(a, f"cannot read the tensor name in '{v.squash(a, b)}'")
+            t = toks[found[0]]
+            elems.append(ListElem(_string_value(t.text), (t.start, t.end)))
+        return elems
+
     def _tensor_list(self, i: int, semi: int, target: str, member: str, span, cond: Cond) -> None:
         v = self.v
         toks = v.toks
         brace = i + 4
+        by_name = self._named_list(brace, semi)
+        if by_name is not None:  # `= GetTensorIdxList(map, {"a", "b"})` / `= {GetTensorIdx(map, "a"), ...}`
+            self._idiom(f"string-named tensors: {target}.{member}", span)
+            self.layer.lists.append(TensorList(target, "in" if member == "inTensorIds" else "out", by_name, span,
+                                               (toks[brace].start, toks[semi - 1].end), cond))
+            return
         if toks[brace].text != "{" or v.match[brace] != semi - 1:
             raise v.error(i, f"{target}.{member} is not assigned a brace list; the tool reads "
-                             "`node.inTensorIds = {...};` lists only")
+                             "`node.inTensorIds = {...};` lists and tensor-name lists")
         elems = []
         for a, b in v.split_commas(brace + 1, semi - 1):
             if a >= b:
@@ -367,6 +499,27 @@ class BodyReader:
                                   (toks[a].start, toks[b - 1].end), ternary))
         self.layer.lists.append(TensorList(target, "in" if member == "inTensorIds" else "out", elems, span,
                                            (toks[brace].start, toks[semi - 1].end), cond))
+
+
+def _param_names(params_text: str) -> list[str]:
+    """The parameter names of a parameter list, in order ('' where one has none)."""
+    out, depth, part = [], 0, []
+    for ch in params_text.strip().strip("()") + ",":
+        if ch in "(<[{":
+            depth += 1
+        elif ch in ")>]}":
+            depth -= 1
+        if ch == "," and depth == 0:
+            words = re.findall(r"[A-Za-z_]\w*", "".join(part).split("=")[0])
+            out.append(words[-1] if len(words) > 1 else "")
+            part = []
+        else:
+            part.append(ch)
+    return out
+
+
+def _string_value(text: str) -> str:
+    return text[text.index('"') + 1:-1]
 
 
 def _last_ident(text: str) -> str:

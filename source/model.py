@@ -208,6 +208,26 @@ class GraphSetting:
 
 
 @dataclass
+class TensorVar:
+    """A tensor id that is not an enum entry: a local counted at run time (``uint64_t IN_X = ID++;``) or a
+    string in a tensor-name list (``{"in_hidden_states", ...}``)."""
+
+    name: str
+    file: str
+    span: Span
+    cond: Cond = ()
+
+
+@dataclass
+class Idiom:
+    """A way of building the layer that the reader understands but the rewrite does not edit (yet)."""
+
+    what: str  # one line, as the user should read it
+    file: str
+    span: Span
+
+
+@dataclass
 class LayerFunction:
     func: FunctionDef
     struct_name: str | None
@@ -219,6 +239,8 @@ class LayerFunction:
     creates: list[CreateCall] = field(default_factory=list)
     settings: list[GraphSetting] = field(default_factory=list)
     resize_to_node_id: bool = False
+    tensor_vars: list[TensorVar] = field(default_factory=list)  # ids counted at run time, in order
+    idioms: list[Idiom] = field(default_factory=list)
 
 
 @dataclass
@@ -245,6 +267,7 @@ class LayerSource:
     json_reads: list[JsonRead] = field(default_factory=list)
     layer: LayerFunction | None = None
     binder: Binder | None = None
+    string_tensors: list[TensorVar] = field(default_factory=list)  # tensor-name lists, in declaration order
 
     def file(self, which: str) -> SourceFile:
         if which == "cpp":

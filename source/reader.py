@@ -9,7 +9,8 @@ from pathlib import Path
 from .body import BodyReader
 from .decls import DeclReader, read_directives
 from .errors import LayerError
-from .model import Binder, Constant, FunctionDef, LayerSource
+from .lexer import IDENT, STRING
+from .model import Binder, Constant, FunctionDef, LayerSource, TensorVar
 from .source_file import SourceFile
 from .tokens import TokenView
 
@@ -60,6 +61,9 @@ def read_pair(cpp_path: Path, h_path: Path | None = None, *, cpp_text: bytes | N
         views[which] = view
         read_directives(view, model)
         DeclReader(view, model).run()
+    for which in ("h", "cpp"):
+        if which in views:
+            model.string_tensors += _string_tensor_lists(views[which], which)
     _find_layer(model, views["cpp"])
     _find_binder(model)
     if model.param_struct is None and model.layer is not None and model.layer.struct_name:
@@ -75,19 +79,24 @@ def read_pair(cpp_path: Path, h_path: Path | None = None, *, cpp_text: bytes | N
 
 def _find_layer(model: LayerSource, view: TokenView) -> None:
     candidates: list[FunctionDef] = []
+    builders: list[FunctionDef] = []  # functions that make a graph, whoever fills its nodes
     for f in model.functions:
-        if f.file != "cpp" or f.body is None or f.owner is not None:
+        if f.file != "cpp" or f.body is None or f.owner is not None or "Operation" not in f.params_text:
             continue
-        if "Operation" in f.params_text and _fills_nodes(view, f):
+        if _fills_nodes(view, f):
             candidates.append(f)
+        elif _declares_graph(view, f):
+            builders.append(f)
+    candidates = candidates or builders
     if not candidates:
-        raise LayerError(view.src.path, None, "no layer-building function (one that fills graph nodes "
-                         "with inTensorIds) found; is this a layer .cpp?")
+        raise LayerError(view.src.path, None, "no layer-building function (one that declares an "
+                         "atb::GraphParam or fills graph nodes with inTensorIds) found; is this a layer .cpp?")
     if len(candidates) > 1:
         names = ", ".join(f.name for f in candidates)
         raise LayerError(view.src.path, model.line("cpp", candidates[1].span[0]),
                          f"several graph-building functions ({names}); the tool rewrites one layer per file")
-    model.layer = BodyReader(view, candidates[0]).run()
+    helpers = [f for f in model.functions if f.file == "cpp" and f.owner is None]
+    model.layer = BodyReader(view, candidates[0], helpers=helpers).run()
     # count constants declared inside the layer function count as constants too
     known = {c.name for c in model.constants}
     for p in model.layer.params:
@@ -105,6 +114,32 @@ def _fills_nodes(view: TokenView, f: FunctionDef) -> bool:
     texts = [t.text for t in toks]
     has_nodes = any(texts[i] == "." and texts[i + 1] == "nodes" for i in range(len(texts) - 1))
     return has_nodes and ("inTensorIds" in texts or "outTensorIds" in texts)
+
+
+def _declares_graph(view: TokenView, f: FunctionDef) -> bool:
+    assert f.body is not None
+    return any(t.text == "GraphParam" for t in view.toks if f.body[0] <= t.start < f.body[1])
+
+
+def _string_tensor_lists(view: TokenView, which: str) -> list[TensorVar]:
+    """The strings of `std::vector<std::string> xxxTensorList = {"in_a", ...}` declarations: tensor names."""
+    toks = view.toks
+    out: list[TensorVar] = []
+    for k in range(len(toks) - 8):
+        if not (toks[k].text == "vector" and toks[k + 1].text == "<" and toks[k + 2].text == "std"
+                and toks[k + 4].text == "string" and toks[k + 5].text == ">"):
+            continue
+        j = k + 6
+        if j >= len(toks) or toks[j].kind != IDENT or "tensor" not in toks[j].text.lower():
+            continue
+        j += 1
+        if j < len(toks) and toks[j].text == "=":
+            j += 1
+        if j >= len(toks) or toks[j].text != "{":
+            continue
+        out += [TensorVar(t.text[1:-1], which, (t.start, t.end)) for t in toks[j + 1:view.match[j]]
+                if t.kind == STRING]
+    return out
 
 
 def _find_binder(model: LayerSource) -> None:

@@ -8,6 +8,9 @@ import pytest
 FIXTURES = Path(__file__).parent / "fixtures"
 LAYER_DIRS = sorted(d for d in (FIXTURES / "layers").iterdir() if (d / "expected_graph.json").is_file())
 REFUSE_DIRS = sorted(d for d in (FIXTURES / "refuse").iterdir() if (d / "expected_refusal.json").is_file())
+#: layers in the newer idioms (push_back, helpers, run-time ids, tensor-name strings): read, not yet rewritten
+NEW_IDIOM_DIRS = sorted(d for d in (FIXTURES / "layers_new").iterdir() if (d / "expected_graph.json").is_file()) \
+    if (FIXTURES / "layers_new").is_dir() else []
 
 
 def layer_cpp(folder: Path) -> Path:

@@ -6,10 +6,12 @@ import networkx as nx
 import pytest
 
 from llm_transform import LayerError, load_layer
-from tests.conftest import LAYER_DIRS, expected, layer_cpp
+from tests.conftest import LAYER_DIRS, NEW_IDIOM_DIRS, expected, layer_cpp
+
+ALL_DIRS = [*LAYER_DIRS, *NEW_IDIOM_DIRS]
 
 
-@pytest.mark.parametrize("folder", LAYER_DIRS, ids=[d.name for d in LAYER_DIRS])
+@pytest.mark.parametrize("folder", ALL_DIRS, ids=[d.name for d in ALL_DIRS])
 def test_exact_graph(folder):
     exp = expected(folder)
     lg = load_layer(layer_cpp(folder))
@@ -26,7 +28,7 @@ def test_exact_graph(folder):
     assert [[t, lg.tensor_kind(t)] for t in lg.tensors()] == exp["tensors"]
 
 
-@pytest.mark.parametrize("folder", LAYER_DIRS, ids=[d.name for d in LAYER_DIRS])
+@pytest.mark.parametrize("folder", ALL_DIRS, ids=[d.name for d in ALL_DIRS])
 def test_fixture_layers_are_consistent(folder):
     lg = load_layer(layer_cpp(folder))
     assert lg.errors() == []

@@ -67,7 +67,7 @@ CASES = {
     "missing semicolon": (lambda cpp: _mutate(cpp, "CREATE_OPERATION(splitQkvParam, &splitQkvNode.operation);",
                                               "CREATE_OPERATION(splitQkvParam, &splitQkvNode.operation)"),
                           "syntax error"),
-    "no tensor enum": (lambda cpp: _enum_to_constants(cpp), "no tensor-id enum"),
+    "no tensor enum": (lambda cpp: _enum_to_constants(cpp), "no tensor ids found"),
     "out-of-order enum value": (lambda cpp: (_mutate(cpp, "IN_NORMWEIGHT,", "IN_NORMWEIGHT = 5,"),
                                              _mutate(cpp, "IN_QKVMIXEDLINEARWEIGHT,", "IN_QKVMIXEDLINEARWEIGHT = 1,")),
                                 "explicit values must increase"),

@@ -28,4 +28,14 @@ std::string GetFuncNameAndNameSpace(const std::string &inputStr);
             return atbStatus;                                                \
         }                                                                    \
     } while (0)
+
+// Wraps a call that returns atb::Status (e.g. a node-building helper) and returns from the caller on error.
+#define CHECK_OPERATION_STATUS_RETURN(call)                                  \
+    do {                                                                     \
+        atb::Status atbCheckStatus = (call);                                 \
+        if (atbCheckStatus != atb::NO_ERROR) {                               \
+            ATB_LOG(ERROR) << "operation failed: " << atbCheckStatus;        \
+            return atbCheckStatus;                                           \
+        }                                                                    \
+    } while (0)
 #endif
