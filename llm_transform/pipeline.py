@@ -169,8 +169,9 @@ def transform_file(cpp_path: str | Path, *, sparse: bool = False, write: bool = 
     that lets a later run regenerate it safely."""
     cpp = Path(cpp_path)
     model, before = float_layer(cpp, include_dirs)
-    if model.layer.idioms:  # read into the graph, but not yet projected back into text
-        idiom = model.layer.idioms[0]
+    blocking = [i for i in model.layer.idioms if not i.rewritable]
+    if blocking:  # read into the graph, but not yet projected back into text
+        idiom = blocking[0]
         raise LayerError(model.file(idiom.file).path, model.line(idiom.file, idiom.span[0]),
                          f"the layer is built with {idiom.what}, which the rewrite does not edit yet; "
                          "`llm-transform check` and `graph` read it", kind="unsupported_idiom")

@@ -293,8 +293,9 @@ class Renderer:
         if col + sum(len(n) + 2 for n in names) + len(rest) <= width:
             return "".join(f", {n}" for n in names)
         out = []
-        for n in names:
-            if col + 2 + len(n) > width:
+        for k, n in enumerate(names):
+            after = len(rest) if k == len(names) - 1 else 1  # what closes the list, or the next comma
+            if col + 2 + len(n) + after > width:
                 out.append(f",{src.newline}{cont}{n}")
                 col = len(cont) + len(n)
             else:

@@ -100,11 +100,11 @@ class BodyReader:
     def _is_graph(self, name: str) -> bool:
         return name == self.layer.graph_var or name in self._graph_names
 
-    def _idiom(self, what: str, span) -> None:
+    def _idiom(self, what: str, span, *, rewritable: bool = False) -> None:
         key = what.split(":")[0]
         if key not in self._seen_idioms:
             self._seen_idioms.add(key)
-            self.layer.idioms.append(Idiom(what, self.v.which, span))
+            self.layer.idioms.append(Idiom(what, self.v.which, span, rewritable))
 
     # -- blocks and control flow ------------------------------------------------------------------
     def block(self, i: int, end: int, cond: Cond, scope: tuple[int, ...]) -> None:
@@ -229,7 +229,7 @@ class BodyReader:
                 and texts[4] in ("push_back", "emplace_back") and texts[5] == "(" and texts[7] == ")"):
             node_id = self._node(texts[6])
             self.layer.nodes.append(NodeRef(node_id, len(self.layer.nodes), span, cond))
-            self._idiom(f"nodes appended with {texts[4]}: {node_id}", span)
+            self._idiom(f"nodes appended with {texts[4]}: {node_id}", span, rewritable=True)
             return
         if self._helper_call(i, semi, span, cond):
             return
@@ -434,7 +434,7 @@ class BodyReader:
             finally:
                 self._reading.pop()
             filled = ", ".join(sorted(set(alias.values()))) or "nodes it pushes"
-            self._idiom(f"nodes filled by helper functions: {filled} by {t.text}", span)
+            self._idiom(f"nodes filled by helper functions: {filled} by {t.text}", span, rewritable=True)
             return True
         return False
 

@@ -220,11 +220,13 @@ class TensorVar:
 
 @dataclass
 class Idiom:
-    """A way of building the layer that the reader understands but the rewrite does not edit (yet)."""
+    """A newer way of building the layer: the reader understands it; the rewrite edits it where its edits
+    land in ordinary statements (nodes filled by helpers, nodes appended), and refuses it otherwise."""
 
     what: str  # one line, as the user should read it
     file: str
     span: Span
+    rewritable: bool = False  # the edits of a rewrite land in ordinary statements (helpers, push_back)
 
 
 @dataclass
