@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory) -> zipfile.ZipFile:
-    pytest.importorskip("setuptools", minversion="70.1")
+    pytest.importorskip("setuptools", minversion="77")
     work = tmp_path_factory.mktemp("build")
     src = work / "src"
     src.mkdir()
