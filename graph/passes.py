@@ -17,7 +17,7 @@ from .build import is_packed, param_assigns
 from .catalogue import OpType, catalogue
 from .layer_graph import LayerGraph, add_tensor
 
-_WEIGHT_SUFFIX = re.compile(r"_?(WEIGHTS?|WEIGTH|WIGHT|WEIGHT_ID)$")
+_WEIGHT_SUFFIX = re.compile(r"_?(WEIGHTS?|WEIGTH|WIGHT|WEIGHT_ID)$", re.IGNORECASE)
 STANDARD_LABELS = {"norm->linear": "qkv", "norm->mlp": "selfLn", "parallel_linear": "dense", "mlp_down": "ffnOut",
                    "mlp_up": "mlpIn", "norm->parallel_linear": "normOut"}
 
@@ -216,8 +216,11 @@ def quantize(lg: LayerGraph, opts: Options) -> tuple[LayerGraph, ChangeLog]:
     # -- 4. tensors: deqscale / bias / index per site, beta per RmsNorm, int8 output per LayerNorm
     in_names = set(lg.tensors())
     beta_name = None
+    # names follow the layer's own spelling: enum entries IN_X_DEQSCALE, tensor-name strings in_x_deqscale
+    lower = sum(t.islower() for t in in_names) > len(in_names) / 2
 
     def fresh(name: str) -> str:
+        name = name.lower() if lower else name
         base = name
         k = 2
         while name in in_names:

@@ -74,6 +74,7 @@ class TransformResult:
                               "json_keys": [f.scale, f.offset] if parses_json else []}
                              for f in self.changes.scale_fields],
             "renames": self.renames, "followups": [f.as_dict() for f in followups],
+            "idioms": [i.what.split(":")[0] for i in self.before.source.layer.idioms] if self.before.source else [],
         }
 
 
@@ -169,12 +170,6 @@ def transform_file(cpp_path: str | Path, *, sparse: bool = False, write: bool = 
     that lets a later run regenerate it safely."""
     cpp = Path(cpp_path)
     model, before = float_layer(cpp, include_dirs)
-    blocking = [i for i in model.layer.idioms if not i.rewritable]
-    if blocking:  # read into the graph, but not yet projected back into text
-        idiom = blocking[0]
-        raise LayerError(model.file(idiom.file).path, model.line(idiom.file, idiom.span[0]),
-                         f"the layer is built with {idiom.what}, which the rewrite does not edit yet; "
-                         "`llm-transform check` and `graph` read it", kind="unsupported_idiom")
     clock = _Stages(cpp)
     opts = dataclasses.replace(options or Options(), sparse=sparse)
     after, changes = quantize(before, opts)

@@ -90,6 +90,9 @@ class Renderer:
             groups[(d["anchor"], bool(d.get("before")))].append((d["index"], t))
         for (anchor, before), items in groups.items():
             names = [t for _, t in sorted(items)]
+            if anchor not in where:  # a run-time id or a tensor-name string
+                self._declare_beside(anchor, names, before)
+                continue
             e, idx = where[anchor]
             ent = e.entries[idx]
             src = self.m.file(e.file)
@@ -127,6 +130,46 @@ class Renderer:
                     raise LayerError(src.path, src.line_of(later.span[0]),
                                      f"enum entry {later.name} has an explicit value after the inputs; "
                                      "remove the explicit values so new inputs can be inserted")
+
+    def _declare_beside(self, anchor: str, names: list[str], before: bool) -> None:
+        """New tensors declared next to one that is no enum entry: another id counted at run time
+        (`const uint64_t IN_X = TENSOR_ID++;`), or another string of its tensor-name list."""
+        layer = self.m.layer
+        tv = next((t for t in layer.tensor_vars if t.name == anchor), None)
+        if tv is not None:
+            src = self.m.file(tv.file)
+            stmt = src.text[tv.span[0]:tv.span[1]]
+            prefix = stmt[:re.search(rf"\b{re.escape(anchor)}\b", stmt).start()]  # `const uint64_t `
+            counter = re.search(r"(\w+)\s*\+\+", stmt).group(1)
+            indent, nl = src.indent_at(tv.span[0]), src.newline
+            if before:
+                self.edit(tv.file, src.line_start(tv.span[0]), 0,
+                          "".join(f"{indent}{prefix}{n} = {counter}++;{nl}" for n in names), "tensor id")
+            else:
+                self.edit(tv.file, self.line_end(tv.file, tv.span[1]), 0,
+                          "".join(f"{nl}{indent}{prefix}{n} = {counter}++;" for n in names), "tensor id")
+            return
+        st = next((t for t in self.m.string_tensors if t.name == anchor), None)
+        if st is None:
+            raise LayerError(self.m.cpp.path, None, f"cannot declare {names[0]}: {anchor} is declared where the "
+                             "tool cannot add beside it")
+        src = self.m.file(st.file)
+        text = src.text
+        quoted = [f'"{n}"' for n in names]
+        if before:
+            self.edit(st.file, st.span[0], 0, "".join(f"{q}, " for q in quoted), "tensor name")
+            return
+        after = st.span[1]
+        while after < len(text) and text[after] in " \t":
+            after += 1
+        rest = text[after + 1:self.line_end(st.file, after)].strip() if text[after:after + 1] == "," else None
+        indent, nl = src.indent_at(st.span[0]), src.newline
+        alone = text[src.line_start(st.span[0]):st.span[0]].strip() == ""
+        if alone and rest is not None and (rest == "" or rest.startswith("//")):  # one name a line: so the new
+            self.edit(st.file, self.line_end(st.file, after), 0, "".join(f"{nl}{indent}{q}," for q in quoted),
+                      "tensor name")
+        else:  # several names a line: each new one on a line of its own, so no line grows
+            self.edit(st.file, st.span[1], 0, "".join(f",{nl}{indent}{q}" for q in quoted), "tensor name")
 
     # -- removed nodes (anti-outlier beta adds folded into the norm) ---------------------------------
     def removals(self) -> None:
@@ -234,10 +277,15 @@ class Renderer:
                                      f"{lst.node}: slot {i} is a conditional tensor id that the rewrite must change")
                 continue
             if e.text != new[i]:
-                self.edit("cpp", e.span[0], e.span[1] - e.span[0], new[i], "list slot")
+                self.edit("cpp", e.span[0], e.span[1] - e.span[0], _spelled(lst, new[i]), "list slot")
         col = self._rewrap(lst, new)
         if len(new) > len(elems):
-            self.edit("cpp", elems[-1].span[1], 0, self._wrapped_tail(lst, new[len(elems):], col), "list append")
+            if lst.named == "calls":
+                raise LayerError(self.m.cpp.path, self.m.line("cpp", lst.span[0]),
+                                 f"{lst.node}: inputs would be appended to a list of one GetTensorIdx call per "
+                                 "tensor; write it as GetTensorIdxList(map, {...}) and run again")
+            tail = [_spelled(lst, n) for n in new[len(elems):]]
+            self.edit("cpp", elems[-1].span[1], 0, self._wrapped_tail(lst, tail, col), "list append")
         elif len(new) < len(elems):
             raise LayerError(self.m.cpp.path, self.m.line("cpp", lst.span[0]),
                              f"{lst.node}: the rewrite would drop inputs; not supported")
@@ -268,7 +316,7 @@ class Renderer:
             col = first.span[0] - src.line_start(first.span[0])
             for k, i in enumerate(idxs):
                 e = lst.elems[i]
-                shown = e.text if e.ternary else new[i]
+                shown = e.text if e.ternary else _spelled(lst, new[i])
                 width_here = len(shown) if not e.ternary else e.span[1] - e.span[0]
                 if k:
                     prev = lst.elems[idxs[k - 1]]
@@ -656,6 +704,11 @@ class Renderer:
             seg = src.text[inc.span[0]:inc.span[1]]
             pos = seg.rfind(hname)
             self.edit("cpp", inc.span[0] + pos, len(hname), f"{self.prefix}_{hname}", "own header")
+
+
+def _spelled(lst: TensorList, name: str) -> str:
+    """A tensor as its list writes it: an enum name, or a string."""
+    return f'"{name}"' if lst.named else name
 
 
 def _guard_name(name: str, stem: str, upper: str) -> str:

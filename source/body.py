@@ -100,11 +100,11 @@ class BodyReader:
     def _is_graph(self, name: str) -> bool:
         return name == self.layer.graph_var or name in self._graph_names
 
-    def _idiom(self, what: str, span, *, rewritable: bool = False) -> None:
+    def _idiom(self, what: str, span) -> None:
         key = what.split(":")[0]
         if key not in self._seen_idioms:
             self._seen_idioms.add(key)
-            self.layer.idioms.append(Idiom(what, self.v.which, span, rewritable))
+            self.layer.idioms.append(Idiom(what, self.v.which, span))
 
     # -- blocks and control flow ------------------------------------------------------------------
     def block(self, i: int, end: int, cond: Cond, scope: tuple[int, ...]) -> None:
@@ -229,7 +229,7 @@ class BodyReader:
                 and texts[4] in ("push_back", "emplace_back") and texts[5] == "(" and texts[7] == ")"):
             node_id = self._node(texts[6])
             self.layer.nodes.append(NodeRef(node_id, len(self.layer.nodes), span, cond))
-            self._idiom(f"nodes appended with {texts[4]}: {node_id}", span, rewritable=True)
+            self._idiom(f"nodes appended with {texts[4]}: {node_id}", span)
             return
         if self._helper_call(i, semi, span, cond):
             return
@@ -434,12 +434,13 @@ class BodyReader:
             finally:
                 self._reading.pop()
             filled = ", ".join(sorted(set(alias.values()))) or "nodes it pushes"
-            self._idiom(f"nodes filled by helper functions: {filled} by {t.text}", span, rewritable=True)
+            self._idiom(f"nodes filled by helper functions: {filled} by {t.text}", span)
             return True
         return False
 
-    def _named_list(self, start: int, semi: int) -> list[ListElem] | None:
-        """The elements of a list of tensors named by strings, or None when it is not one."""
+    def _named_list(self, start: int, semi: int) -> tuple[list[ListElem], str] | None:
+        """The elements of a list of tensors named by strings and its form ("list" or "calls"), or None when
+        it is not one."""
         v = self.v
         toks = v.toks
         strings = [k for k in range(start, semi) if toks[k].kind == STRING]
@@ -450,8 +451,10 @@ class BodyReader:
             if inner == -1:
                 return None
             parts = v.split_commas(inner + 1, v.match[inner])
+            form = "list"
         elif toks[start].text == "{" and v.match[start] == semi - 1:  # {GetTensorIdx(map, "a"), ...}
             parts = v.split_commas(start + 1, semi - 1)
+            form = "calls"
         else:
             return None
         elems = []
@@ -461,7 +464,7 @@ class BodyReader:
                 raise v.error(a, f"cannot read the tensor name in '{v.squash(a, b)}'")
             t = toks[found[0]]
             elems.append(ListElem(_string_value(t.text), (t.start, t.end)))
-        return elems
+        return elems, form
 
     def _tensor_list(self, i: int, semi: int, target: str, member: str, span, cond: Cond) -> None:
         v = self.v
@@ -469,9 +472,10 @@ class BodyReader:
         brace = i + 4
         by_name = self._named_list(brace, semi)
         if by_name is not None:  # `= GetTensorIdxList(map, {"a", "b"})` / `= {GetTensorIdx(map, "a"), ...}`
+            elems, form = by_name
             self._idiom(f"string-named tensors: {target}.{member}", span)
-            self.layer.lists.append(TensorList(target, "in" if member == "inTensorIds" else "out", by_name, span,
-                                               (toks[brace].start, toks[semi - 1].end), cond))
+            self.layer.lists.append(TensorList(target, "in" if member == "inTensorIds" else "out", elems, span,
+                                               (toks[brace].start, toks[semi - 1].end), cond, form))
             return
         if toks[brace].text != "{" or v.match[brace] != semi - 1:
             raise v.error(i, f"{target}.{member} is not assigned a brace list; the tool reads "

@@ -177,6 +177,9 @@ class TensorList:
     span: Span  # the whole statement
     brace: Span  # "{" .. "}" inclusive
     cond: Cond
+    #: tensors named by strings: "" (enum names), "list" (`GetTensorIdxList(map, {"a", ...})`, element spans
+    #: are the string literals), or "calls" (`{GetTensorIdx(map, "a"), ...}`, one call per element)
+    named: str = ""
 
 
 @dataclass
@@ -220,13 +223,11 @@ class TensorVar:
 
 @dataclass
 class Idiom:
-    """A newer way of building the layer: the reader understands it; the rewrite edits it where its edits
-    land in ordinary statements (nodes filled by helpers, nodes appended), and refuses it otherwise."""
+    """A newer way of building the layer the reader met (reported, and where it was first seen)."""
 
     what: str  # one line, as the user should read it
     file: str
     span: Span
-    rewritable: bool = False  # the edits of a rewrite land in ordinary statements (helpers, push_back)
 
 
 @dataclass

@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from llm_transform import LayerError, load_layer, transform_file
 from llm_transform.cli import main
 from llm_transform.render.picture import to_dot
-from tests.conftest import NEW_IDIOM_DIRS, layer_cpp
+from tests.conftest import FIXTURES, NEW_IDIOM_DIRS, layer_cpp
 
 IDIOM_WORDS = {"push_back_nodes": "push_back", "helper_nodes": "helper", "runtime_ids": "counted at run time",
                "string_tensors": "string-named tensors"}
@@ -24,20 +24,18 @@ def test_check_and_graph_work(folder, tmp_path):
     assert lg.upstream(lg.ops()[-1])
 
 
-REWRITTEN = [d for d in NEW_IDIOM_DIRS if d.name in ("push_back_nodes", "helper_nodes")]
-REFUSED = [d for d in NEW_IDIOM_DIRS if d not in REWRITTEN]
-
-
-@pytest.mark.parametrize("folder", REWRITTEN, ids=[d.name for d in REWRITTEN])
+@pytest.mark.parametrize("folder", NEW_IDIOM_DIRS, ids=[d.name for d in NEW_IDIOM_DIRS])
 @pytest.mark.parametrize("sparse", [False, True], ids=["quant", "sparse"])
-def test_rewrite_of_helper_and_push_back_layers(folder, sparse, tmp_path):
-    """Their edits land in ordinary statements (inside the helpers too); the verifier vouches for them."""
+def test_rewrite(folder, sparse, tmp_path):
+    """The edits land where the idiom keeps things: in helpers, beside run-time ids, in tensor-name
+    lists; the verifier checks the result as for any layer."""
     import shutil
 
     shutil.copytree(folder, tmp_path / folder.name)
     cpp = layer_cpp(tmp_path / folder.name)
     r = transform_file(cpp, sparse=sparse)
     assert r.written
+    assert IDIOM_WORDS[folder.name].split()[0] in " ".join(r.report()["idioms"])
     mlp = next(o for o in r.after.ops() if r.after.role(o) == "mlp")
     assert len(r.after.inputs_of(mlp)) == 19
     for t in r.after.added_tensors():
@@ -49,12 +47,31 @@ def test_rewrite_of_helper_and_push_back_layers(folder, sparse, tmp_path):
     assert all(len(ln) <= 120 for ln in new_lines), max(new_lines, key=len)  # lists wrap, '};' included
 
 
-@pytest.mark.parametrize("folder", REFUSED, ids=[d.name for d in REFUSED])
-@pytest.mark.parametrize("sparse", [False, True], ids=["quant", "sparse"])
-def test_rewrite_refuses_naming_the_idiom_and_line(folder, sparse):
+def test_string_tensors_take_the_layers_spelling():
+    r = transform_file(layer_cpp(FIXTURES / "layers_new" / "string_tensors"), write=False)
+    assert "in_qkv_deqscale" in r.after.added_tensors() and "in_beta" in r.after.added_tensors()
+    text = r.cpp_text.decode()
+    assert '"in_qkv_weight",\n        "in_qkv_deqscale",\n        "in_qkv_bias",' in text
+    assert '"in_hidden_states", "in_input_norm_weight", "in_beta"}' in text
+
+
+def test_run_time_ids_are_declared_beside_their_weight():
+    r = transform_file(layer_cpp(FIXTURES / "layers_new" / "runtime_ids"), write=False)
+    text = r.cpp_text.decode()
+    assert "const uint64_t IN_QKV_WEIGHT = TENSOR_ID++;\n    const uint64_t IN_QKV_DEQSCALE = TENSOR_ID++;" in text
+
+
+def test_a_list_of_one_call_per_tensor_is_not_appended_to(tmp_path):
+    import shutil
+
+    src = FIXTURES / "layers_new" / "string_tensors"
+    shutil.copytree(src, tmp_path / "s")
+    cpp = layer_cpp(tmp_path / "s")
+    text = cpp.read_text()
+    old = 'atb_speed::common::GetTensorIdxList(tensorMap, {"intermediate_input_norm_out", "in_qkv_weight"});'
+    assert old in text
+    cpp.write_text(text.replace(old, '{atb_speed::common::GetTensorIdx(tensorMap, "intermediate_input_norm_out"), '
+                                     'atb_speed::common::GetTensorIdx(tensorMap, "in_qkv_weight")};'))
     with pytest.raises(LayerError) as exc:
-        transform_file(layer_cpp(folder), sparse=sparse, write=False)
-    e = exc.value
-    assert e.kind == "unsupported_idiom" and e.line is not None
-    assert IDIOM_WORDS.get(folder.name, "") in e.reason
-    assert "is this a layer" not in e.reason
+        transform_file(cpp, write=False)
+    assert "one GetTensorIdx call per tensor" in exc.value.reason and exc.value.line is not None
