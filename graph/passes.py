@@ -221,6 +221,10 @@ def quantize(lg: LayerGraph, opts: Options) -> tuple[LayerGraph, ChangeLog]:
 
     def fresh(name: str) -> str:
         name = name.lower() if lower else name
+        # `X_BIAS` taken by a float tensor (a bias another op adds): the int32 one is `X_QUANT_BIAS`
+        stem, _, word = name.rpartition("_")
+        if name in in_names and stem and word.upper() in ("BIAS", "DEQSCALE", "INDEX", "BETA"):
+            name = f"{stem}_{'quant' if lower else 'QUANT'}_{word}"
         base = name
         k = 2
         while name in in_names:

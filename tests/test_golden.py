@@ -27,19 +27,28 @@ CASES = {
     "telechat_local": "telechat-local parallel / MLP contracts",
     "json_hand_parse": "static Create in the header parsing JSON by hand",
     "beta_present": "anti-outlier norm -> ADD(beta) folded into the quant norm, ADD nodes removed",
+    "layers_new/push_back_nodes": "nodes appended with push_back, one under an if",
+    "layers_new/helper_nodes": "nodes filled by helper functions, one call wrapped in a macro",
+    "layers_new/runtime_ids": "tensor ids counted at run time, one node variable per block",
+    "layers_new/string_tensors": "tensors named by strings in GetTensorIdxList lists",
 }
 
 
+def _source(case: str) -> Path:
+    return FIXTURES / case if "/" in case else FIXTURES / "layers" / case
+
+
 def golden_paths(case: str, sparse: bool) -> tuple[Path, Path]:
-    cpp = layer_cpp(FIXTURES / "layers" / case)
+    cpp = layer_cpp(_source(case))
     prefix = "sparse_quant" if sparse else "quant"
-    return GOLDEN / case / f"{prefix}_{cpp.name}", GOLDEN / case / f"{prefix}_{cpp.with_suffix('.h').name}"
+    folder = GOLDEN / case.rsplit("/", 1)[-1]
+    return folder / f"{prefix}_{cpp.name}", folder / f"{prefix}_{cpp.with_suffix('.h').name}"
 
 
 @pytest.mark.parametrize("sparse", [False, True], ids=["quant", "sparse"])
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_golden(case, sparse):
-    r = transform_file(layer_cpp(FIXTURES / "layers" / case), sparse=sparse, write=False, header=False)
+    r = transform_file(layer_cpp(_source(case)), sparse=sparse, write=False, header=False)
     want_cpp, want_h = golden_paths(case, sparse)
     assert r.cpp_text == want_cpp.read_bytes(), f"{want_cpp.name} changed; review and regenerate"
     assert r.h_text == want_h.read_bytes(), f"{want_h.name} changed; review and regenerate"

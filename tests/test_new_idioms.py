@@ -75,3 +75,11 @@ def test_a_list_of_one_call_per_tensor_is_not_appended_to(tmp_path):
     with pytest.raises(LayerError) as exc:
         transform_file(cpp, write=False)
     assert "one GetTensorIdx call per tensor" in exc.value.reason and exc.value.line is not None
+
+
+def test_a_quant_bias_beside_a_float_bias_of_the_same_name():
+    """The float adds its own bias in a separate node; the int32 bias the linear now reads is another tensor,
+    named so a reader tells them apart (not `_2`)."""
+    r = transform_file(layer_cpp(FIXTURES / "layers_new" / "push_back_nodes"), write=False)
+    assert "IN_SELF_OUT_QUANT_BIAS" in r.after.inputs_of("selfOutLinearNode")
+    assert r.after.consumers("IN_SELF_OUT_BIAS")  # the float bias is still read by its add

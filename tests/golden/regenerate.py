@@ -8,12 +8,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from llm_transform import transform_file
-from tests.conftest import FIXTURES, layer_cpp
-from tests.test_golden import CASES, golden_paths
+from tests.conftest import layer_cpp
+from tests.test_golden import CASES, _source, golden_paths
 
 for case in sorted(CASES):
     for sparse in (False, True):
-        r = transform_file(layer_cpp(FIXTURES / "layers" / case), sparse=sparse, write=False, header=False)
+        r = transform_file(layer_cpp(_source(case)), sparse=sparse, write=False, header=False)
         cpp, h = golden_paths(case, sparse)
         cpp.parent.mkdir(parents=True, exist_ok=True)
         cpp.write_bytes(r.cpp_text)
