@@ -17,7 +17,7 @@ import pytest
 
 from llm_transform import LayerError, transform_file
 from tests import cxx
-from tests.conftest import LAYER_DIRS, layer_cpp
+from tests.conftest import LAYER_DIRS, NEW_IDIOM_DIRS, layer_cpp
 
 if cxx.available() is not None and os.environ.get("LLM_TRANSFORM_REQUIRE_CXX"):
     raise RuntimeError(f"compile tests required (LLM_TRANSFORM_REQUIRE_CXX) but {cxx.available()}")
@@ -26,7 +26,7 @@ pytestmark = pytest.mark.skipif(cxx.available() is not None, reason=str(cxx.avai
 
 def _candidates() -> list[Path]:
     out = []
-    for d in LAYER_DIRS:
+    for d in [*LAYER_DIRS, *NEW_IDIOM_DIRS]:
         try:
             transform_file(layer_cpp(d), write=False)
             out.append(d)
