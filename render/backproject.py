@@ -142,12 +142,21 @@ class Renderer:
             prefix = stmt[:re.search(rf"\b{re.escape(anchor)}\b", stmt).start()]  # `const uint64_t `
             counter = re.search(r"(\w+)\s*\+\+", stmt).group(1)
             indent, nl = src.indent_at(tv.span[0]), src.newline
+            decls = [f"{prefix}{n} = {counter}++;" for n in names]
+            text = src.text
             if before:
-                self.edit(tv.file, src.line_start(tv.span[0]), 0,
-                          "".join(f"{indent}{prefix}{n} = {counter}++;{nl}" for n in names), "tensor id")
+                start = src.line_start(tv.span[0])
+                if text[start:tv.span[0]].strip():  # the line holds more code: insert right before it
+                    self.edit(tv.file, tv.span[0], 0, "".join(f"{d} " for d in decls), "tensor id")
+                else:
+                    self.edit(tv.file, start, 0, "".join(f"{indent}{d}{nl}" for d in decls), "tensor id")
             else:
-                self.edit(tv.file, self.line_end(tv.file, tv.span[1]), 0,
-                          "".join(f"{nl}{indent}{prefix}{n} = {counter}++;" for n in names), "tensor id")
+                end = self.line_end(tv.file, tv.span[1])
+                rest = text[tv.span[1]:end].strip()
+                if rest and not rest.startswith("//"):  # more code follows on the line: insert right after
+                    self.edit(tv.file, tv.span[1], 0, "".join(f" {d}" for d in decls), "tensor id")
+                else:
+                    self.edit(tv.file, end, 0, "".join(f"{nl}{indent}{d}" for d in decls), "tensor id")
             return
         st = next((t for t in self.m.string_tensors if t.name == anchor), None)
         if st is None:

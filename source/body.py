@@ -269,7 +269,7 @@ class BodyReader:
         if decl is not None:
             if decl.type_text.rsplit("::", 1)[-1] == "GraphParam" and self.parent is None:
                 self.layer.graph_var = decl.var
-            m = _COUNTED_ID.fullmatch(decl.init or "") if decl.init and "++" in decl.init else None
+            m = _COUNTED_ID.fullmatch(" ".join(decl.init.split())) if decl.init and "++" in decl.init else None
             if m is not None and decl.var.isupper():  # `uint64_t IN_X = param.y ? ID++ : 0;`
                 tcond = (*cond, (normalise_condition(m.group("cond")), True)) if m.group("cond") else cond
                 self.layer.tensor_vars.append(TensorVar(decl.var, self.v.which, span, tcond))

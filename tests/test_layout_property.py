@@ -12,9 +12,10 @@ from hypothesis import strategies as st
 from llm_transform.graph.build import build_graph
 from llm_transform.source.lexer import PREPROC, tokenize
 from llm_transform.source.reader import read_pair
-from tests.conftest import LAYER_DIRS, layer_cpp
+from tests.conftest import LAYER_DIRS, NEW_IDIOM_DIRS, layer_cpp
 
-PAIRS = [(layer_cpp(d), layer_cpp(d).read_bytes(), layer_cpp(d).with_suffix(".h").read_bytes()) for d in LAYER_DIRS]
+PAIRS = [(layer_cpp(d), layer_cpp(d).read_bytes(), layer_cpp(d).with_suffix(".h").read_bytes())
+         for d in [*LAYER_DIRS, *NEW_IDIOM_DIRS]]
 
 
 SPACES = [" ", "  ", "\t", "\n", "\r\n", " \n    "]

@@ -10,10 +10,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from llm_transform import LayerError, load_layer, transform_file
-from tests.conftest import LAYER_DIRS, layer_cpp
+from tests.conftest import LAYER_DIRS, NEW_IDIOM_DIRS, layer_cpp
 
 SOURCES = [(layer_cpp(d).name, layer_cpp(d).read_bytes(), layer_cpp(d).with_suffix(".h").read_bytes())
-           for d in LAYER_DIRS]
+           for d in [*LAYER_DIRS, *NEW_IDIOM_DIRS]]
 _TENSOR = re.compile(rb"\b(?:IN|OUT|INTERMIDATE|INTERMEDIATE|INTERNAL)_\w+")
 
 
