@@ -308,37 +308,51 @@ class Renderer:
 
     def _rewrap(self, lst: TensorList, new: list[str], width: int = 120) -> int:
         """A source line of the list that grows past ``width`` because of replaced slots is broken before the
-        first element that no longer fits; lines the rewrite does not touch keep their layout. Returns the
-        column just past the last element as it will read, where appended elements continue."""
+        first element that no longer fits; what spills over is joined with the next line when that line
+        changes too and there is room, so no element is left alone on a line. Lines the rewrite does not
+        touch keep their layout. Returns the column just past the last element as it will read, where
+        appended elements continue."""
         src = self.m.cpp
         text = src.text
         cont = self._continuation(lst)
-        by_line: dict[int, list[int]] = defaultdict(list)
-        for i, e in enumerate(lst.elems[: len(new)]):
-            by_line[src.line_of(e.span[0])].append(i)
-        last = lst.elems[-1].span[1]
-        end_col = last - src.line_start(last)
-        for idxs in by_line.values():
-            if all(lst.elems[i].text == new[i] or lst.elems[i].ternary for i in idxs):
-                continue
-            first = lst.elems[idxs[0]]
-            col = first.span[0] - src.line_start(first.span[0])
-            for k, i in enumerate(idxs):
-                e = lst.elems[i]
-                shown = e.text if e.ternary else _spelled(lst, new[i])
-                width_here = len(shown) if not e.ternary else e.span[1] - e.span[0]
-                if k:
-                    prev = lst.elems[idxs[k - 1]]
-                    gap = text[prev.span[1]:e.span[0]]
-                    if gap.strip() == "," and col + len(gap) + width_here + 1 > width:
-                        self.edit("cpp", prev.span[1], len(gap), f",{src.newline}{cont}", "wrap")
-                        col = len(cont)
-                    else:
-                        col += len(gap)
-                col += width_here
-            if idxs[-1] == len(lst.elems) - 1:
-                end_col = col
-        return end_col
+        elems = lst.elems[: len(new)]
+        changed_lines = {src.line_of(e.span[0]) for i, e in enumerate(elems) if e.text != new[i] and not e.ternary}
+        if not changed_lines:
+            last = lst.elems[-1].span[1]
+            return last - src.line_start(last)
+
+        def shown_width(i: int) -> int:
+            e = elems[i]
+            return e.span[1] - e.span[0] if e.ternary else len(_spelled(lst, new[i]))
+
+        spilled = False  # a break was inserted: what follows on the next line may join the spilled part
+        laid_out = src.line_of(elems[0].span[0]) in changed_lines  # this line is re-laid
+        col = elems[0].span[0] - src.line_start(elems[0].span[0])
+        for i in range(len(elems)):
+            e = elems[i]
+            line = src.line_of(e.span[0])
+            if i:
+                prev = elems[i - 1]
+                gap = text[prev.span[1]:e.span[0]]
+                same_line = "\n" not in gap
+                w = shown_width(i) + 1  # and the comma or brace after it
+                if gap.strip() != ",":  # a comment or a ternary between: keep the text as it is
+                    col = e.span[0] - src.line_start(e.span[0]) if not same_line else col + len(gap)
+                    spilled, laid_out = False, line in changed_lines
+                elif same_line and laid_out and col + len(gap) + w > width:
+                    self.edit("cpp", prev.span[1], len(gap), f",{src.newline}{cont}", "wrap")
+                    spilled, col = True, len(cont)
+                elif not same_line and spilled and col + 2 + w <= width:
+                    self.edit("cpp", prev.span[1], len(gap), ", ", "join")  # the next line joins the spill
+                    spilled, laid_out = False, True
+                    col += 2
+                elif not same_line:
+                    spilled, laid_out = False, line in changed_lines
+                    col = e.span[0] - src.line_start(e.span[0])
+                else:
+                    col += len(gap)
+            col += shown_width(i)
+        return col
 
     def _wrapped_tail(self, lst: TensorList, names: list[str], col: int, width: int = 120) -> str:
         """`, A, B` after the last element, broken into lines aligned with the list's first element when

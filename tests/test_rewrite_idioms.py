@@ -41,3 +41,25 @@ def test_guarded_creation_output_compiles(guarded_creation, tmp_path):
         r = transform_file(guarded_creation, sparse=sparse)
         ok, err = cxx.compile_cpp(r.target_cpp, tree_root=tmp_path / f"t{sparse}")
         assert ok, err
+
+
+def _lone_list_lines(text: str) -> int:
+    """Lines in the middle of `inTensorIds = {...};` lists that hold a single element."""
+    import re
+
+    count = 0
+    for body in re.findall(r"inTensorIds = \{(.*?)\};", text, re.S):
+        lines = body.split("\n")[1:-1]  # not the first line (after the brace), nor the last (greedy wrap)
+        count += sum(1 for ln in lines if re.fullmatch(r"\s*[A-Za-z_]\w*,?\s*(//.*)?", ln))
+    return count
+
+
+@pytest.mark.parametrize(("case", "sparse"), [("beta_present", True), ("full_paged_attention", True),
+                                              ("full_fused_qkv_rope", True), ("full_separate_qkv_layernorm", True)])
+def test_wrapped_lists_leave_no_element_alone(case, sparse):
+    """A list line that overflows is broken, and what spills over joins the next line when there is room:
+    the generated lists have no more one-element lines than the float ones."""
+    cpp = layer_cpp(FIXTURES / "layers" / case)
+    r = transform_file(cpp, sparse=sparse, write=False)
+    text = r.cpp_text.decode()
+    assert _lone_list_lines(text) <= _lone_list_lines(cpp.read_text(encoding="utf-8"))

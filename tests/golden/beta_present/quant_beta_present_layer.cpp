@@ -150,8 +150,7 @@ atb::Status WrenAntiQuantLayer(const WrenAntiQuantLayerParam &param, atb::Operat
     selfOutLinearParam.quantParam.inputOffset = param.denseInputOffset;
     atb_speed::common::RowParallelLinearV2(selfOutLinearParam, &selfOutLinearNode.operation);
     selfOutLinearNode.inTensorIds = {INTERMIDATE_SELFOUT, IN_SELFOUTLINEARWEIGHT, IN_SELFOUTLINEAR_BIAS,
-                                     IN_SELFOUTLINEAR_DEQSCALE, IN_HOLDER,
-                                     IN_HOLDER, IN_HOLDER};
+                                     IN_SELFOUTLINEAR_DEQSCALE, IN_HOLDER, IN_HOLDER, IN_HOLDER};
     selfOutLinearNode.outTensorIds = {INTERMIDATE_SELFLINEAROUT};
 
     CREATE_OPERATION(addParam, &selfResidualAddNode.operation);
@@ -187,8 +186,7 @@ atb::Status WrenAntiQuantLayer(const WrenAntiQuantLayerParam &param, atb::Operat
     atb_speed::common::MlpGateLayerV2(mlpParam, &mlpNode.operation);
     mlpNode.inTensorIds = {INTERMIDATE_SELFNORMBETAOUT, IN_MLPUPWEIGHT, IN_MLPGATEWEIGHT, IN_MLPDOWNWEIGHT,
                            IN_MLPUP_DEQSCALE, IN_MLPGATE_DEQSCALE, IN_MLPDOWN_DEQSCALE, IN_MLPUPBIAS, IN_MLPGATEBIAS,
-                           IN_MLPDOWN_BIAS,
-                           IN_HOLDER, IN_HOLDER, IN_HOLDER, IN_HOLDER, IN_HOLDER, IN_HOLDER, IN_HOLDER,
+                           IN_MLPDOWN_BIAS, IN_HOLDER, IN_HOLDER, IN_HOLDER, IN_HOLDER, IN_HOLDER, IN_HOLDER, IN_HOLDER,
                            IN_HOLDER, IN_HOLDER};
     mlpNode.outTensorIds = {INTERMIDATE_MLPOUT};
 

@@ -160,8 +160,7 @@ atb::Status WrenAntiSparseQuantLayer(const WrenAntiSparseQuantLayerParam &param,
     selfOutLinearParam.isSparse = true;
     atb_speed::common::RowParallelLinearV2(selfOutLinearParam, &selfOutLinearNode.operation);
     selfOutLinearNode.inTensorIds = {INTERMIDATE_SELFOUT, IN_SELFOUTLINEARWEIGHT, IN_SELFOUTLINEAR_BIAS,
-                                     IN_SELFOUTLINEAR_DEQSCALE, IN_SELFOUTLINEAR_INDEX,
-                                     IN_HOLDER, IN_HOLDER};
+                                     IN_SELFOUTLINEAR_DEQSCALE, IN_SELFOUTLINEAR_INDEX, IN_HOLDER, IN_HOLDER};
     selfOutLinearNode.outTensorIds = {INTERMIDATE_SELFLINEAROUT};
 
     CREATE_OPERATION(addParam, &selfResidualAddNode.operation);
@@ -198,10 +197,8 @@ atb::Status WrenAntiSparseQuantLayer(const WrenAntiSparseQuantLayerParam &param,
     atb_speed::common::MlpGateLayerV2(mlpParam, &mlpNode.operation);
     mlpNode.inTensorIds = {INTERMIDATE_SELFNORMBETAOUT, IN_MLPUPWEIGHT, IN_MLPGATEWEIGHT, IN_MLPDOWNWEIGHT,
                            IN_MLPUP_DEQSCALE, IN_MLPGATE_DEQSCALE, IN_MLPDOWN_DEQSCALE, IN_MLPUPBIAS, IN_MLPGATEBIAS,
-                           IN_MLPDOWN_BIAS,
-                           IN_MLPUP_INDEX, IN_MLPGATE_INDEX, IN_MLPDOWN_INDEX, IN_HOLDER, IN_HOLDER, IN_HOLDER,
-                           IN_HOLDER,
-                           IN_HOLDER, IN_HOLDER};
+                           IN_MLPDOWN_BIAS, IN_MLPUP_INDEX, IN_MLPGATE_INDEX, IN_MLPDOWN_INDEX, IN_HOLDER, IN_HOLDER,
+                           IN_HOLDER, IN_HOLDER, IN_HOLDER, IN_HOLDER};
     mlpNode.outTensorIds = {INTERMIDATE_MLPOUT};
 
     CREATE_OPERATION(addParam, &mlpResidualAddNode.operation);

@@ -208,8 +208,7 @@ atb::Status OrionSparseQuantLayer(const OrionSparseQuantLayerParam &param, atb::
     ffnDownParam.isSparse = true;
     atb_speed::common::RowParallelLinearV2(ffnDownParam, &ffnDownNode.operation);
     ffnDownNode.inTensorIds = {INTERMEDIATE_FFNACTOUT, IN_FFNDOWNWEIGHT, IN_FFNDOWNBIAS, IN_FFNDOWN_DEQSCALE,
-                               IN_FFNDOWN_INDEX,
-                               IN_HOLDER, IN_HOLDER};
+                               IN_FFNDOWN_INDEX, IN_HOLDER, IN_HOLDER};
     ffnDownNode.outTensorIds = {INTERMEDIATE_FFNDOWNOUT};
 
     CREATE_OPERATION(addParam, &ffnResidualAddNode.operation);

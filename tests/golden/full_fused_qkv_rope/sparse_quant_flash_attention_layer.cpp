@@ -232,8 +232,7 @@ atb::Status FlashAttentionSparseQuantLayer(const FlashAttentionSparseQuantLayerP
     selfOutLinearParam.isSparse = true;
     atb_speed::common::RowParallelLinearV2(selfOutLinearParam, &selfOutLinearNode.operation);
     selfOutLinearNode.inTensorIds = {INTERMIDATE_SELFOUT, IN_SELFOUTLINEARWEIGHT, IN_SELFOUTLINEAR_BIAS,
-                                     IN_SELFOUTLINEAR_DEQSCALE,
-                                     IN_SELFOUTLINEAR_INDEX, IN_HOLDER, IN_HOLDER};
+                                     IN_SELFOUTLINEAR_DEQSCALE, IN_SELFOUTLINEAR_INDEX, IN_HOLDER, IN_HOLDER};
     selfOutLinearNode.outTensorIds = {INTERMIDATE_SELFLINEAROUT};
     selfOutLinearNode.inTensorReshapeFuncs.resize(selfOutLinearNode.inTensorIds.size());
     selfOutLinearNode.inTensorReshapeFuncs.at(0) = [=](const atb::Dims &oldShape, atb::Dims &newShape) {

@@ -252,8 +252,7 @@ atb::Status PAQuantLayer(const PAQuantLayerParam &param, atb::Operation **operat
     selfOutLinearParam.quantParam.inputOffset = param.denseInputOffset;
     atb_speed::common::RowParallelLinearV2(selfOutLinearParam, &selfOutLinearNode.operation);
     selfOutLinearNode.inTensorIds = {INTERNAL_ATTENTIONOUT, IN_SELFOUTLINEARWEIGHT, IN_SELFOUTLINEAR_BIAS,
-                                     IN_SELFOUTLINEAR_DEQSCALE,
-                                     IN_PLACE_HOLDER, IN_PLACE_HOLDER, IN_PLACE_HOLDER};
+                                     IN_SELFOUTLINEAR_DEQSCALE, IN_PLACE_HOLDER, IN_PLACE_HOLDER, IN_PLACE_HOLDER};
     selfOutLinearNode.outTensorIds = {INTERNAL_SELFLINEAROUT};
     selfOutLinearNode.inTensorReshapeFuncs.resize(selfOutLinearNode.inTensorIds.size());
     selfOutLinearNode.inTensorReshapeFuncs.at(0) = MergeHeads;

@@ -257,8 +257,8 @@ atb::Status PASparseQuantLayer(const PASparseQuantLayerParam &param, atb::Operat
     selfOutLinearParam.isSparse = true;
     atb_speed::common::RowParallelLinearV2(selfOutLinearParam, &selfOutLinearNode.operation);
     selfOutLinearNode.inTensorIds = {INTERNAL_ATTENTIONOUT, IN_SELFOUTLINEARWEIGHT, IN_SELFOUTLINEAR_BIAS,
-                                     IN_SELFOUTLINEAR_DEQSCALE,
-                                     IN_SELFOUTLINEAR_INDEX, IN_PLACE_HOLDER, IN_PLACE_HOLDER};
+                                     IN_SELFOUTLINEAR_DEQSCALE, IN_SELFOUTLINEAR_INDEX, IN_PLACE_HOLDER,
+                                     IN_PLACE_HOLDER};
     selfOutLinearNode.outTensorIds = {INTERNAL_SELFLINEAROUT};
     selfOutLinearNode.inTensorReshapeFuncs.resize(selfOutLinearNode.inTensorIds.size());
     selfOutLinearNode.inTensorReshapeFuncs.at(0) = MergeHeads;

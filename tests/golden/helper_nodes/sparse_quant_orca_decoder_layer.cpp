@@ -121,9 +121,8 @@ static atb::Status AddMlp(atb::Node &mlpNode, const OrcaSparseQuantLayerParam &p
     atb_speed::common::MlpGateLayerV2(mlpParam, &mlpNode.operation);
     mlpNode.inTensorIds = {INTERMEDIATE_POST_NORM_OUT, IN_MLP_UP_WEIGHT, IN_MLP_GATE_WEIGHT, IN_MLP_DOWN_WEIGHT,
                            IN_MLP_UP_DEQSCALE, IN_MLP_GATE_DEQSCALE, IN_MLP_DOWN_DEQSCALE, IN_MLP_UP_BIAS,
-                           IN_MLP_GATE_BIAS,
-                           IN_MLP_DOWN_BIAS, IN_MLP_UP_INDEX, IN_MLP_GATE_INDEX, IN_MLP_DOWN_INDEX, IN_HOLDER,
-                           IN_HOLDER, IN_HOLDER, IN_HOLDER, IN_HOLDER, IN_HOLDER};
+                           IN_MLP_GATE_BIAS, IN_MLP_DOWN_BIAS, IN_MLP_UP_INDEX, IN_MLP_GATE_INDEX, IN_MLP_DOWN_INDEX,
+                           IN_HOLDER, IN_HOLDER, IN_HOLDER, IN_HOLDER, IN_HOLDER, IN_HOLDER};
     mlpNode.outTensorIds = {INTERMEDIATE_MLP_OUT};
     return atb::NO_ERROR;
 }
@@ -191,8 +190,7 @@ atb::Status OrcaDecoderSparseQuantLayer(const OrcaSparseQuantLayerParam &param, 
     selfOutLinearParam.isSparse = true;
     atb_speed::common::RowParallelLinearV2(selfOutLinearParam, &selfOutLinearNode.operation);
     selfOutLinearNode.inTensorIds = {INTERMEDIATE_ATTENTION_OUT, IN_SELF_OUT_WEIGHT, IN_SELF_OUT_BIAS,
-                                     IN_SELF_OUT_DEQSCALE,
-                                     IN_SELF_OUT_INDEX, IN_HOLDER, IN_HOLDER};
+                                     IN_SELF_OUT_DEQSCALE, IN_SELF_OUT_INDEX, IN_HOLDER, IN_HOLDER};
     selfOutLinearNode.outTensorIds = {INTERMEDIATE_SELF_OUT};
 
     atb::infer::ElewiseParam selfAddParam;

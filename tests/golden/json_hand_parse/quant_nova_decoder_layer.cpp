@@ -154,8 +154,7 @@ atb::Status DecoderQuantLayer(const DecoderQuantLayerParam &param, atb::Operatio
     selfOutLinearParam.quantParam.inputOffset = param.denseInputOffset;
     atb_speed::common::RowParallelLinearV2(selfOutLinearParam, &selfOutLinearNode.operation);
     selfOutLinearNode.inTensorIds = {INTERMIDATE_SELFOUT, IN_SELFOUTLINEARWEIGHT, IN_SELFOUTLINEARBIAS,
-                                     IN_SELFOUTLINEAR_DEQSCALE,
-                                     IN_HOLDER, IN_HOLDER, IN_HOLDER};
+                                     IN_SELFOUTLINEAR_DEQSCALE, IN_HOLDER, IN_HOLDER, IN_HOLDER};
     selfOutLinearNode.outTensorIds = {INTERMIDATE_SELFLINEAROUT};
 
     atb::infer::ElewiseParam addParam;

@@ -159,8 +159,7 @@ atb::Status DecoderSparseQuantLayer(const DecoderSparseQuantLayerParam &param, a
     selfOutLinearParam.isSparse = true;
     atb_speed::common::RowParallelLinearV2(selfOutLinearParam, &selfOutLinearNode.operation);
     selfOutLinearNode.inTensorIds = {INTERMIDATE_SELFOUT, IN_SELFOUTLINEARWEIGHT, IN_SELFOUTLINEARBIAS,
-                                     IN_SELFOUTLINEAR_DEQSCALE,
-                                     IN_SELFOUTLINEAR_INDEX, IN_HOLDER, IN_HOLDER};
+                                     IN_SELFOUTLINEAR_DEQSCALE, IN_SELFOUTLINEAR_INDEX, IN_HOLDER, IN_HOLDER};
     selfOutLinearNode.outTensorIds = {INTERMIDATE_SELFLINEAROUT};
 
     atb::infer::ElewiseParam addParam;

@@ -202,9 +202,9 @@ atb::Status LumenDecoderSparseQuantLayer(const LumenDecoderSparseQuantLayerParam
     atb_speed::common::MlpGateLayerV2(mlpParam, &mlpNode.operation);
     mlpNode.inTensorIds = {INTERMEDIATE_POST_NORM_OUT, IN_MLP_UP_WEIGHT, IN_MLP_GATE_WEIGHT, IN_MLP_DOWN_WEIGHT,
                            IN_MLP_UP_DEQSCALE, IN_MLP_GATE_DEQSCALE, IN_MLP_DOWN_DEQSCALE, IN_MLP_UP_BIAS,
-                           IN_MLP_GATE_BIAS,
-                           IN_MLP_DOWN_BIAS, IN_MLP_UP_INDEX, IN_MLP_GATE_INDEX, IN_MLP_DOWN_INDEX, IN_PLACE_HOLDER,
-                           IN_PLACE_HOLDER, IN_PLACE_HOLDER, IN_PLACE_HOLDER, IN_PLACE_HOLDER, IN_PLACE_HOLDER};
+                           IN_MLP_GATE_BIAS, IN_MLP_DOWN_BIAS, IN_MLP_UP_INDEX, IN_MLP_GATE_INDEX, IN_MLP_DOWN_INDEX,
+                           IN_PLACE_HOLDER, IN_PLACE_HOLDER, IN_PLACE_HOLDER, IN_PLACE_HOLDER, IN_PLACE_HOLDER,
+                           IN_PLACE_HOLDER};
     mlpNode.outTensorIds = {INTERMEDIATE_MLP_OUT};
     opGraph.nodes.push_back(mlpNode);
 

@@ -148,8 +148,7 @@ atb::Status TarsierDecoderSparseQuantLayer(const TarsierSparseQuantLayerParam &p
         linearParam.isSparse = true;
         atb_speed::common::RowParallelLinearV2(linearParam, &opNode.operation);
         opNode.inTensorIds = {INTERMEDIATE_ATTENTION_OUT, IN_SELF_OUT_WEIGHT, IN_SELF_OUT_BIAS, IN_SELF_OUT_DEQSCALE,
-                              IN_SELF_OUT_INDEX,
-                              IN_HOLDER, IN_HOLDER};
+                              IN_SELF_OUT_INDEX, IN_HOLDER, IN_HOLDER};
         opNode.outTensorIds = {INTERMEDIATE_SELF_OUT};
     }
     {
@@ -195,9 +194,8 @@ atb::Status TarsierDecoderSparseQuantLayer(const TarsierSparseQuantLayerParam &p
         atb_speed::common::MlpGateLayerV2(mlpParam, &opNode.operation);
         opNode.inTensorIds = {INTERMEDIATE_POST_NORM_OUT, IN_MLP_UP_WEIGHT, IN_MLP_GATE_WEIGHT, IN_MLP_DOWN_WEIGHT,
                               IN_MLP_UP_DEQSCALE, IN_MLP_GATE_DEQSCALE, IN_MLP_DOWN_DEQSCALE, IN_MLP_UP_BIAS,
-                              IN_MLP_GATE_BIAS,
-                              IN_MLP_DOWN_BIAS, IN_MLP_UP_INDEX, IN_MLP_GATE_INDEX, IN_MLP_DOWN_INDEX, IN_HOLDER,
-                              IN_HOLDER, IN_HOLDER, IN_HOLDER, IN_HOLDER, IN_HOLDER};
+                              IN_MLP_GATE_BIAS, IN_MLP_DOWN_BIAS, IN_MLP_UP_INDEX, IN_MLP_GATE_INDEX, IN_MLP_DOWN_INDEX,
+                              IN_HOLDER, IN_HOLDER, IN_HOLDER, IN_HOLDER, IN_HOLDER, IN_HOLDER};
         opNode.outTensorIds = {INTERMEDIATE_MLP_OUT};
     }
     {

@@ -171,8 +171,7 @@ atb::Status BlockSparseQuantLayer(const BlockSparseQuantLayerParam &param, atb::
     selfOutLinearParam.quantParam.inputOffset = param.denseInputOffset;
     atb_speed::telechat::RowParallelLinearV2(selfOutLinearParam, &selfOutLinearNode.operation);
     selfOutLinearNode.inTensorIds = {INTERMIDATE_SELFOUT, IN_SELFOUTLINEARWEIGHT, IN_SELFOUTLINEARBIAS,
-                                     IN_SELFOUTLINEAR_DEQSCALE,
-                                     IN_HOLDER};
+                                     IN_SELFOUTLINEAR_DEQSCALE, IN_HOLDER};
     selfOutLinearNode.outTensorIds = {INTERMIDATE_SELFLINEAROUT};
 
     atb::infer::ElewiseParam selfResidualAddParam;
@@ -213,8 +212,7 @@ atb::Status BlockSparseQuantLayer(const BlockSparseQuantLayerParam &param, atb::
     atb_speed::telechat::MlpGateLayerV2(mlpParam, &mlpNode.operation);
     mlpNode.inTensorIds = {INTERMIDATE_SELFNORMOUT, IN_MLPUPWEIGHT, IN_MLPGATEWEIGHT, IN_MLPDOWNWEIGHT,
                            IN_MLPUP_DEQSCALE, IN_MLPGATE_DEQSCALE, IN_MLPDOWN_DEQSCALE, IN_MLPUP_BIAS, IN_MLPGATE_BIAS,
-                           IN_MLPDOWN_BIAS,
-                           IN_HOLDER, IN_HOLDER, IN_HOLDER};
+                           IN_MLPDOWN_BIAS, IN_HOLDER, IN_HOLDER, IN_HOLDER};
     mlpNode.outTensorIds = {INTERMIDATE_MLPOUT};
 
     atb::infer::ElewiseParam mlpResidualAddParam;
