@@ -339,11 +339,12 @@ def _print_summary(outcomes, *, dry_run: bool, quiet: bool, show_diff: bool) -> 
 def _picture_path(graph_out: Path, source: Path, cpp: Path, sparse: bool, many: bool) -> Path:
     """The picture of one layer: GRAPH itself, or, for a folder or with GRAPH a folder, GRAPH mirroring the
     source tree like -o."""
+    from .pipeline import target_paths
     from .run import mirrored_dir
 
     if many or graph_out.is_dir() or str(graph_out).endswith(("/", "\\")):
-        prefix = "sparse_quant" if sparse else "quant"
-        return mirrored_dir(source, cpp, graph_out) / f"{prefix}_{cpp.stem}.svg"
+        target_cpp, _ = target_paths(cpp, None, mirrored_dir(source, cpp, graph_out), sparse)
+        return target_cpp.with_suffix(".svg")
     return graph_out
 
 

@@ -21,10 +21,6 @@ def name_skip_reason(path: Path) -> str | None:
     return None
 
 
-def is_float_layer_name(path: Path) -> bool:
-    return name_skip_reason(path) is None
-
-
 @dataclass
 class Found:
     layers: list[Path] = field(default_factory=list)

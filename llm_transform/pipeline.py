@@ -148,6 +148,16 @@ def _checked_float_layer(cpp: Path, h: Path | None, cpp_bytes: bytes | None, h_b
     return model, before
 
 
+def target_prefix(sparse: bool) -> str:
+    return "sparse_quant" if sparse else "quant"
+
+
+def target_paths(cpp: Path, h: Path | None, out_dir: Path, sparse: bool) -> tuple[Path, Path | None]:
+    """Where the rewrite of a pair goes: `quant_x.cpp/.h` (or `sparse_quant_...`) in ``out_dir``."""
+    prefix = target_prefix(sparse)
+    return out_dir / f"{prefix}_{cpp.name}", (out_dir / f"{prefix}_{h.name}" if h is not None else None)
+
+
 class _Stages:
     """Debug log of where a file's time goes, one line per stage."""
 
@@ -186,13 +196,12 @@ def transform_file(cpp_path: str | Path, *, sparse: bool = False, write: bool = 
     if not after.changed_ops():
         raise LayerError(cpp, None, "no site to quantize: "
                          + "; ".join(f"{s['node']}: {s['reason']}" for s in changes.skipped[:3]))
-    prefix = "sparse_quant" if sparse else "quant"
+    prefix = target_prefix(sparse)
     rendered = Renderer(model, before, after, changes, prefix=prefix, keep_names=keep_names).run()
     clock.done("render")
     after.name = rendered.renames.get(before.name, before.name)
     out_dir = Path(output_dir) if output_dir else cpp.parent
-    target_cpp = out_dir / f"{prefix}_{cpp.name}"
-    target_h = out_dir / f"{prefix}_{model.h.path.name}" if model.h else None
+    target_cpp, target_h = target_paths(cpp, model.h.path if model.h else None, out_dir, sparse)
     cpp_bytes = model.cpp.encode(rendered.cpp)
     h_bytes = model.h.encode(rendered.h) if model.h and rendered.h is not None else None
     introduced = [*(("tensor", t) for t in after.added_tensors()),

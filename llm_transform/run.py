@@ -168,14 +168,10 @@ def mirrored_dir(source_root: Path, cpp: Path, output_dir: Path | None) -> Path:
 
 
 def planned_targets(job: Job) -> list[Path]:
+    from .pipeline import target_paths
     from .source.reader import header_for
 
-    prefix = "sparse_quant" if job.sparse else "quant"
-    out = [job.out_dir / f"{prefix}_{job.cpp.name}"]
-    h = header_for(job.cpp)
-    if h is not None:
-        out.append(job.out_dir / f"{prefix}_{h.name}")
-    return out
+    return [p for p in target_paths(job.cpp, header_for(job.cpp), job.out_dir, job.sparse) if p is not None]
 
 
 def collisions(jobs: list[Job]) -> dict[int, Outcome]:

@@ -22,6 +22,7 @@ from .graph.validate import validate
 from .source.clang_check import ClangResult, Diagnostic, declaring_header, parse
 from .source.errors import LayerError, one_line
 from .source.model import FieldAssign, LayerFunction, LayerSource
+from .source.names import replace_words
 
 #: C++ keywords and alternative tokens: never a name
 CXX_KEYWORDS = frozenset({
@@ -168,12 +169,10 @@ def _compiler(before: LayerGraph, generated: LayerSource, renames: dict[str, str
     parsed: ClangResult | None = before.meta.get("clang")
     if parsed is None:  # the float layer was loaded without libclang: nothing to compare with
         return []
-    back = {new: old for old, new in renames.items()}
-    pattern = re.compile(r"\b(" + "|".join(map(re.escape, sorted(back, key=len, reverse=True))) + r")\b") \
-        if back else None
+    undo = replace_words({new: old for old, new in renames.items()})
 
     def key(d: Diagnostic) -> str:
-        return pattern.sub(lambda m: back[m.group(1)], d.spelling) if pattern else d.spelling
+        return undo(d.spelling)
 
     old = {key(d) for d in parsed.errors()}
     unsaved = {generated.cpp.path: generated.cpp.encode(), **generated.header_as_included()}
@@ -181,10 +180,8 @@ def _compiler(before: LayerGraph, generated: LayerSource, renames: dict[str, str
         unsaved[generated.h.path] = generated.h.encode()
     dirs = [str(float_model.cpp.path.parent), *include_dirs]
     # messages the float pair has, as the renamed pair would spell them: no need to locate those
-    fwd = re.compile(r"\b(" + "|".join(map(re.escape, sorted(renames, key=len, reverse=True))) + r")\b") \
-        if renames else None
-    known = frozenset(fwd.sub(lambda m: renames[m.group(1)], d.spelling) if fwd else d.spelling
-                      for d in parsed.errors())
+    redo = replace_words(renames)
+    known = frozenset(redo(d.spelling) for d in parsed.errors())
     result = parse(generated.cpp.path, dirs, unsaved, keep_tu=bool(include_dirs), enums=False, known=known)
     out = []
     seen: set[str] = set()

@@ -12,6 +12,7 @@ from llm_transform.graph.passes import ChangeLog, Followup, Plan
 from llm_transform.source.errors import LayerError
 from llm_transform.source.lexer import IDENT, STRING
 from llm_transform.source.model import CreateCall, LayerSource, ParamDecl, TensorList
+from llm_transform.source.names import replace_words
 
 from .edits import Edit, EditConflict, apply_edits
 
@@ -697,7 +698,7 @@ class Renderer:
                         else camel.lower() + short[:1].upper() + short[1:]
         self.renames = names
         # the layer's own strings (`opGraph.name`, log texts) name it too: whole words inside them follow
-        words = re.compile(r"\b(" + "|".join(map(re.escape, sorted(names, key=len, reverse=True))) + r")\b")
+        renamed = replace_words(names)
         for which in ("cpp", "h"):
             src = self.m.file(which) if (which == "cpp" or self.m.h) else None
             if src is None:
@@ -705,9 +706,8 @@ class Renderer:
             for t in src.tokens:
                 if t.kind == IDENT and t.text in names:
                     self.edit(which, t.start, t.end - t.start, names[t.text], "rename")
-                elif t.kind == STRING and words.search(t.text):
-                    self.edit(which, t.start, t.end - t.start, words.sub(lambda m: names[m.group(1)], t.text),
-                              "rename in string")
+                elif t.kind == STRING and renamed(t.text) != t.text:
+                    self.edit(which, t.start, t.end - t.start, renamed(t.text), "rename in string")
         stem = self.m.cpp.path.stem
         for gd in self.m.guards:
             new = _guard_name(gd.name, stem, upper)

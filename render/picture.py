@@ -288,14 +288,13 @@ class _View:
 
 def _ranges(slots: list[int]) -> str:
     """`1-3, 7` for slots 1, 2, 3, 7."""
-    parts: list[str] = []
+    runs: list[list[int]] = []
     for s in slots:
-        if parts and "-" not in parts[-1].split(", ")[-1] and int(parts[-1]) == s - 1:
-            parts[-1] = f"{parts[-1]}-{s}"
-        elif parts and "-" in parts[-1] and int(parts[-1].split("-")[1]) == s - 1:
-            parts[-1] = f"{parts[-1].split('-')[0]}-{s}"
+        if runs and runs[-1][1] == s - 1:
+            runs[-1][1] = s
         else:
-            parts.append(str(s))
+            runs.append([s, s])
+    parts = [f"{a}-{b}" if a != b else str(a) for a, b in runs]
     return "slot" + ("s " if len(slots) > 1 else " ") + ", ".join(parts)
 
 
