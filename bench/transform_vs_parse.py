@@ -6,6 +6,10 @@ files, in one process. Prints ratios, not seconds: machines differ, ratios trave
 FOLDER: a tree of float layer pairs (default: the test fixtures, copied N times, default 5). The floor the
 tool is held to is the parse without system headers (-nostdinc, the file's folder on -I): that is what the
 tool itself must parse. The parse with system headers is what a user calling libclang would see.
+
+Then where the time goes, each stage in units of the floor: the pipeline's own stage clock, and the time
+spent inside libclang's parse calls (already part of the stages that make them). The verifier parses each
+generated pair, so a run in both modes makes three parses per file: libclang alone costs about three floors.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from clang import cindex
 
 from llm_transform import LayerError, transform_file
 from llm_transform.discovery import find_layers
+from llm_transform.pipeline import STAGE_SECONDS
 
 FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "layers"
 
@@ -53,6 +58,16 @@ def main() -> None:
         floor = _time(lambda cpp: index.parse(str(cpp), args=["-x", "c++", "-std=c++17", "-nostdinc", "-nostdinc++",
                                                               "-I", str(cpp.parent)], options=0x200), cpps)
         counts = {"transformed": 0, "refused": 0}
+        in_libclang = {"seconds": 0.0, "parses": 0}
+        from_source = cindex.TranslationUnit.from_source.__func__
+
+        def timed_from_source(cls, *a, **k):  # every libclang parse the tool makes goes through here
+            t0 = time.perf_counter()
+            try:
+                return from_source(cls, *a, **k)
+            finally:
+                in_libclang["seconds"] += time.perf_counter() - t0
+                in_libclang["parses"] += 1
 
         def run(cpp: Path) -> None:
             for sparse in (False, True):
@@ -62,11 +77,21 @@ def main() -> None:
                 except LayerError:
                     counts["refused"] += 1
 
-        ours = _time(run, cpps)
+        STAGE_SECONDS.clear()
+        cindex.TranslationUnit.from_source = classmethod(timed_from_source)
+        try:
+            ours = _time(run, cpps)
+        finally:
+            cindex.TranslationUnit.from_source = classmethod(from_source)
     print(f"{len(cpps)} layer files, {counts['transformed']} transforms, {counts['refused']} refusals "
           "(both modes, verifier included)")
     print(f"transform / bare libclang parse without system headers (the floor): {ours / floor:.2f}x")
     print(f"transform / bare libclang parse with system headers:                {ours / with_std:.2f}x")
+    print("where the time goes, in floors:")
+    for stage, seconds in STAGE_SECONDS.most_common():
+        print(f"  {stage:45s} {seconds / floor:6.2f}")
+    print(f"  {'(inside libclang parse calls, all stages)':45s} {in_libclang['seconds'] / floor:6.2f}"
+          f"  ({in_libclang['parses'] / len(cpps):.1f} parses per file)")
 
 
 if __name__ == "__main__":

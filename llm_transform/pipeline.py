@@ -7,7 +7,7 @@ import logging
 import os
 import tempfile
 import time
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -158,8 +158,12 @@ def target_paths(cpp: Path, h: Path | None, out_dir: Path, sparse: bool) -> tupl
     return out_dir / f"{prefix}_{cpp.name}", (out_dir / f"{prefix}_{h.name}" if h is not None else None)
 
 
+#: seconds spent per stage since the process started: what ``bench/`` reports as shares of a run
+STAGE_SECONDS: Counter[str] = Counter()
+
+
 class _Stages:
-    """Debug log of where a file's time goes, one line per stage."""
+    """Debug log of where a file's time goes, one line per stage (and the running totals above)."""
 
     def __init__(self, cpp: Path):
         self.cpp = cpp
@@ -167,6 +171,7 @@ class _Stages:
 
     def done(self, stage: str) -> None:
         now = time.perf_counter()
+        STAGE_SECONDS[stage] += now - self.t
         log.debug("%s: %s %.1f ms", self.cpp, stage, (now - self.t) * 1000)
         self.t = now
 
@@ -208,8 +213,7 @@ def transform_file(cpp_path: str | Path, *, sparse: bool = False, write: bool = 
                   *(("param field", n) for f in changes.scale_fields for n in (f.scale, f.offset)),
                   *(("renamed", n) for n in rendered.renames.values()), *rendered.introduced]
     verify_pair(before, target_cpp, target_h, cpp_bytes, h_bytes, expected=after, introduced=introduced,
-                renames=rendered.renames, include_dirs=include_dirs)
-    clock.done("verify")
+                renames=rendered.renames, include_dirs=include_dirs, clock=clock)
     if header:
         cpp_bytes = provenance.stamp(cpp_bytes, cpp.name)
         h_bytes = provenance.stamp(h_bytes, model.h.path.name) if h_bytes is not None and model.h else h_bytes
@@ -223,16 +227,20 @@ def transform_file(cpp_path: str | Path, *, sparse: bool = False, write: bool = 
 
 def verify_pair(before: LayerGraph, target_cpp: Path, target_h: Path | None, cpp: bytes, h: bytes | None, *,
                 expected: LayerGraph, introduced: list[tuple[str, str]], renames: dict[str, str],
-                include_dirs: list[str] | None) -> None:
+                include_dirs: list[str] | None, clock: _Stages | None = None) -> None:
     """Refuse, before anything is written, a generated pair a careful reviewer would reject."""
     try:
         generated = read_pair(target_cpp, target_h, cpp_text=cpp, h_text=h)
     except LayerError as exc:
         raise LayerError(target_cpp, exc.line, f"verifier: the generated file does not read back ({exc.reason}); "
                          "nothing written; please report this layer") from None
+    if clock:
+        clock.done("verify: read back")
     _, rejections = verify(before, generated, expected=expected, introduced=introduced, renames=renames,
                            include_dirs=include_dirs_from_env(include_dirs),
                            clang=before.meta.get("clang") is not None)
+    if clock:
+        clock.done("verify: checks (libclang, graph, names)")
     if rejections:
         first = rejections[0]
         more = f" (and {len(rejections) - 1} more)" if len(rejections) > 1 else ""
