@@ -25,6 +25,7 @@ from clang import cindex
 from llm_transform import LayerError, transform_file
 from llm_transform.discovery import find_layers
 from llm_transform.pipeline import STAGE_SECONDS
+from llm_transform.run import collect_garbage_less_often
 
 FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "layers"
 
@@ -78,6 +79,7 @@ def main() -> None:
                     counts["refused"] += 1
 
         STAGE_SECONDS.clear()
+        collect_garbage_less_often()  # as the command line does
         cindex.TranslationUnit.from_source = classmethod(timed_from_source)
         try:
             ours = _time(run, cpps)

@@ -55,6 +55,9 @@ def main(log_level: str | None) -> None:
 
     `llm-transform -s LAYER.cpp ...` is short for `llm-transform transform -s LAYER.cpp ...`.
     """
+    from .run import collect_garbage_less_often
+
+    collect_garbage_less_often()
 
 
 @main.command()
