@@ -9,6 +9,7 @@ from typing import Any
 import networkx as nx
 
 from llm_transform.source.errors import LayerError
+from llm_transform.source.lexer import PREPROC
 from llm_transform.source.model import CreateCall, EnumDecl, FieldAssign, LayerSource, TensorList
 
 from .catalogue import catalogue
@@ -28,6 +29,7 @@ class EnumInfo:
     values: dict[str, int] = field(default_factory=dict)
     problems: list[tuple[str, str, int]] = field(default_factory=list)  # (message, file, offset)
     from_clang: dict[str, int] = field(default_factory=dict)  # values only libclang could evaluate
+    unevaluated: list[str] = field(default_factory=list)  # entries this module cannot evaluate by itself
 
 
 def evaluate(expr: str, names: dict[str, int]) -> int | None:
@@ -68,6 +70,19 @@ def tensor_enums(model: LayerSource) -> list[EnumDecl]:
         if names & used or (e.name and "Tensor" in e.name and names):
             out.append(e)
     return out
+
+
+def needs_compiler_values(model: LayerSource) -> bool:
+    """Whether libclang's enum values are worth reading (walking its AST costs a third of a parse): when an
+    entry is beyond this module's evaluator, or a directive inside an enum may drop entries that this
+    reader keeps, the compiler's values decide or cross-check them."""
+    if read_enums(model).unevaluated:
+        return True
+    for e in tensor_enums(model):
+        src = model.h if e.file == "h" else model.cpp
+        if src is not None and any(t.kind == PREPROC and e.open_brace < t.start < e.close_brace for t in src.tokens):
+            return True
+    return False
 
 
 def read_enums(model: LayerSource, known: dict[str, int] | None = None) -> EnumInfo:
@@ -116,6 +131,8 @@ def _enum_values(e: EnumDecl, values: dict[str, int], info: EnumInfo, known: dic
     for ent in e.entries:
         if ent.value is not None:
             v = evaluate(ent.value, values)
+            if v is None:
+                info.unevaluated.append(ent.name)
             if v is None and ent.name in known:
                 v = known[ent.name]  # libclang could evaluate it (a constant from elsewhere, a shift...)
                 info.from_clang[ent.name] = v

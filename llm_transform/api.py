@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .graph.build import build_graph
+from .graph.build import build_graph, needs_compiler_values
 from .graph.layer_graph import LayerGraph
 from .graph.validate import validate
 from .source.clang_check import ClangResult, syntax_check
@@ -23,9 +23,10 @@ def load_layer(path: str | Path, *, include_dirs: list[str] | None = None, clang
 
 def checked_graph(model: LayerSource, cpp: Path, *, include_dirs: list[str] | None = None,
                   clang: bool = True) -> LayerGraph:
-    """libclang syntax check, graph, and the validation findings (with libclang's enum values)."""
-    parsed = syntax_check(cpp, include_dirs_from_env(include_dirs), unsaved=model.header_as_included()) \
-        if clang else ClangResult()
+    """libclang syntax check, graph, and the validation findings (with libclang's enum values where they
+    are needed: an entry this tool cannot evaluate itself, or a directive inside an enum)."""
+    parsed = syntax_check(cpp, include_dirs_from_env(include_dirs), unsaved=model.header_as_included(),
+                          enums=needs_compiler_values(model)) if clang else ClangResult()
     lg = build_graph(model, parsed.enum_values)
     lg.meta["clang_enum_values"] = parsed.enum_values
     lg.meta["clang"] = parsed

@@ -106,12 +106,13 @@ def parse(cpp: Path, include_dirs: list[str], unsaved: dict[Path, bytes] | None 
 
 
 def syntax_check(cpp: Path, include_dirs: list[str], text: bytes | None = None,
-                 unsaved: dict[Path, bytes] | None = None) -> ClangResult:
-    """Raise LayerError at the first real syntax error libclang reports; otherwise the parse's result."""
+                 unsaved: dict[Path, bytes] | None = None, *, enums: bool = True) -> ClangResult:
+    """Raise LayerError at the first real syntax error libclang reports; otherwise the parse's result.
+    ``enums``: also read the enum values (walking the AST costs a third of the parse)."""
     files = dict(unsaved or {})
     if text is not None:
         files[cpp] = text
-    result = parse(cpp, include_dirs, files or None)
+    result = parse(cpp, include_dirs, files or None, enums=enums)
     # only the pair's own text counts: a header found on the include path may not parse without the
     # system headers this check leaves out, and it is not the user's file to fix
     own = {str(p.absolute()) for p in (cpp, cpp.with_suffix(".h"), cpp.with_suffix(".hpp"), *files)}

@@ -53,3 +53,20 @@ def test_libclang_value_of_an_invalid_initializer_is_not_trusted(tmp_path):
     assert any("cannot evaluate" in f.message and "OUT_TENSOR_MAX" in f.message for f in load_layer(cpp).errors())
     with pytest.raises(LayerError):
         transform_file(cpp, write=False)
+
+
+def test_enum_values_are_read_from_libclang_only_where_needed(tmp_path):
+    plain = load_layer(layer_cpp(FIXTURES / "layers" / "enum_in_cpp"))
+    assert plain.meta["clang_enum_values"] == {}  # every entry is plain: no AST walk
+    assert load_layer(_with_external_first_value(tmp_path)).meta["clang_enum_values"]["IN_HIDDENSTATES"] == 0
+
+
+def test_directive_inside_the_enum_is_cross_checked_with_libclang(tmp_path):
+    shutil.copytree(FIXTURES / "layers" / "enum_in_cpp", tmp_path / "l")
+    cpp = layer_cpp(tmp_path / "l")
+    text = cpp.read_text(encoding="utf-8")
+    end = text.index("\n", text.index("IN_HIDDENSTATES = 0,")) + 1
+    cpp.write_text(text[:end] + "#if 0\n    IN_RETIRED,\n#endif\n" + text[end:], encoding="utf-8")
+    lg = load_layer(cpp)
+    assert lg.meta["clang_enum_values"]
+    assert any("for libclang" in f.message for f in lg.errors())
