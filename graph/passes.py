@@ -149,6 +149,9 @@ def quantize(lg: LayerGraph, opts: Options) -> tuple[LayerGraph, ChangeLog]:
         if not lg.site_tensors(op):
             log.skip(op, "its weight slots are not filled; nothing to quantize")
             continue
+        if _layer_param(lg, op) is None and _reads_layer_param(quant):
+            log.skip(op, f"{_no_layer_param(lg, op)}; left float")
+            continue
         stray = _unplaced_input(lg, op)
         if stray is not None:  # rewiring would leave a tensor the float layer feeds unread
             slot, t = stray
@@ -166,6 +169,9 @@ def quantize(lg: LayerGraph, opts: Options) -> tuple[LayerGraph, ChangeLog]:
         quant = optype.get("quant") if optype else None
         outs = lg.outputs_of(op)
         if quant is None or not outs:
+            continue
+        if _layer_param(lg, op) is None and _reads_layer_param(quant):
+            log.skip(op, f"{_no_layer_param(lg, op)}; norm left float")
             continue
         out = outs[0]
         fold = None if quant.get("extra_output") else _beta_add(lg, op)
@@ -242,7 +248,7 @@ def quantize(lg: LayerGraph, opts: Options) -> tuple[LayerGraph, ChangeLog]:
     int8_out: dict[str, str] = {}
     per_norm_beta: dict[str, str] = {}  # norm gamma -> its own beta (--beta per-norm)
     for op, quant, out in norm_points:
-        fields = _fill(quant["fields"], fields_by_point[op])
+        fields = _fill(quant["fields"], {**fields_by_point[op], "layer_param": _layer_param(lg, op)})
         plan = Plan(fields=fields)
         ins = lg.inputs_of(op)
         outs = lg.outputs_of(op)
@@ -357,7 +363,7 @@ def quantize(lg: LayerGraph, opts: Options) -> tuple[LayerGraph, ChangeLog]:
         new_ins = [fill.get(sl, holder) for sl in contract["slots"]]
         points = fields_by_point.get(op, {})
         down = fields_by_point.get(op + "#down", {})
-        values = {**points, **{f"down_{k}": v for k, v in down.items()}}
+        values = {**points, **{f"down_{k}": v for k, v in down.items()}, "layer_param": _layer_param(lg, op)}
         fields = list(contract.get("fields", []))
         if lg.role(op) == "mlp" and op not in quant_norm_out and quant.get("self_quant_fields"):
             fields = _merge(fields, quant["self_quant_fields"])
@@ -485,14 +491,32 @@ def _merge(base: list, extra: list) -> list:
     return [tuple(x) for x in out]
 
 
-def _fill(fields: list, values: dict[str, str]) -> list[tuple[str, str]]:
+def _fill(fields: list, values: dict[str, str | None]) -> list[tuple[str, str]]:
     out = []
     for p, v in fields:
         try:
             out.append((p, v.format(**values)))
         except KeyError:
             continue  # a scale the point does not have (e.g. no down point): field not set
+    assert "None." not in "".join(v for _, v in out), "a site without the layer param was not left float"
     return out
+
+
+def _layer_param(lg: LayerGraph, op: str) -> str | None:
+    """How the function that sets the op's param names the layer param, or None when it has none."""
+    create = lg.graph.nodes[op]["variant"].create
+    return create.param.layer_param if create is not None and create.param is not None else None
+
+
+def _reads_layer_param(quant: dict[str, Any]) -> bool:
+    return any("{layer_param}" in v for key in ("fields", "self_quant_fields") for _, v in quant.get(key, []))
+
+
+def _no_layer_param(lg: LayerGraph, op: str) -> str:
+    create = lg.graph.nodes[op]["variant"].create
+    where = (f"is set in {create.param.function}, which is not given the layer param"
+             if create is not None and create.param is not None else "is no local variable")
+    return f"its param {where}, so it cannot read an activation scale"
 
 
 def _scale_fields(lg: LayerGraph, labels: list[tuple[str, str]], opts: Options, log: ChangeLog) -> dict:

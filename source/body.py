@@ -73,6 +73,7 @@ class BodyReader:
             self._node_ids, self._id_count = parent._node_ids, parent._id_count
             self.helpers, self._reading = parent.helpers, parent._reading
         self._alias = alias or {}  # a helper's parameter -> the caller's node id
+        self._layer_param = _param_of_type(func.params_text, self.layer.struct_name)
         self._graph_names = graph_names or set()
         self._param_scopes: list[ParamDecl] = []
         self._block_counter = 0
@@ -275,6 +276,7 @@ class BodyReader:
                 self.layer.tensor_vars.append(TensorVar(decl.var, self.v.which, span, tcond))
                 self._idiom(f"tensor ids counted at run time: {decl.var}", span)
                 return
+            decl.layer_param, decl.function = self._layer_param, self.func.short_name
             self._param_scopes.append(decl)
             self.layer.params.append(decl)
             return
@@ -503,6 +505,15 @@ class BodyReader:
                                   (toks[a].start, toks[b - 1].end), ternary))
         self.layer.lists.append(TensorList(target, "in" if member == "inTensorIds" else "out", elems, span,
                                            (toks[brace].start, toks[semi - 1].end), cond))
+
+
+def _param_of_type(params_text: str, struct_name: str | None) -> str | None:
+    """The name of the parameter of type ``struct_name`` (by reference or value, qualified or not)."""
+    if not struct_name:
+        return None
+    short = re.escape(struct_name.rsplit("::", 1)[-1])
+    m = re.search(rf"(?<![\w:])(?:[\w]+::)*{short}\s*(?:const\s*)?&?\s*(\w+)\s*(?:[,=)]|$)", params_text)
+    return m.group(1) if m else None
 
 
 def _param_names(params_text: str) -> list[str]:

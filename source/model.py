@@ -150,6 +150,10 @@ class ParamDecl:
     cond: Cond
     scope: tuple[int, ...]  # block path, to resolve shadowing across branches
     line_indent: str = ""
+    #: how the function declaring it names the layer param (``param``, or a helper's own parameter name);
+    #: None when that function is not given the layer param
+    layer_param: str | None = None
+    function: str = ""  # the function declaring it (the layer function, or a helper it calls)
 
 
 @dataclass

@@ -83,3 +83,40 @@ def test_a_quant_bias_beside_a_float_bias_of_the_same_name():
     r = transform_file(layer_cpp(FIXTURES / "layers_new" / "push_back_nodes"), write=False)
     assert "IN_SELF_OUT_QUANT_BIAS" in r.after.inputs_of("selfOutLinearNode")
     assert r.after.consumers("IN_SELF_OUT_BIAS")  # the float bias is still read by its add
+
+
+def _helper_layer(tmp_path, old: str, new: str):
+    """The helper-nodes fixture with AddMlp's parameter list (and its reads of the layer param) changed."""
+    import shutil
+
+    shutil.copytree(FIXTURES / "layers_new" / "helper_nodes", tmp_path / "l")
+    cpp = layer_cpp(tmp_path / "l")
+    text = cpp.read_text(encoding="utf-8")
+    i, j = text.index("static atb::Status AddMlp"), text.index("atb::Status OrcaDecoderLayer")
+    helper = text[i:j].replace("const OrcaLayerParam &param", old)
+    cpp.write_text(text[:i] + helper.replace("= param.", new) + text[j:], encoding="utf-8")
+    return cpp
+
+
+@pytest.mark.parametrize("sparse", [False, True], ids=["quant", "sparse"])
+def test_a_helper_reads_the_scales_through_its_own_name_for_the_layer_param(tmp_path, sparse):
+    cpp = _helper_layer(tmp_path, "const OrcaLayerParam &layerParam", "= layerParam.")
+    r = transform_file(cpp, sparse=sparse, write=False)
+    text = r.cpp_text.decode()
+    helper = text[text.index("AddMlp("):text.index("atb::Status OrcaDecoder")]
+    assert "quantDownParam.inputScale = layerParam.ffnOutInputScale;" in helper
+    assert "param." not in helper.replace("layerParam.", "").replace("mlpParam.", "")
+
+
+def test_a_helper_not_given_the_layer_param_leaves_its_op_float(tmp_path):
+    cpp = _helper_layer(tmp_path, "bool transposed, int rank, int rankSize, const std::string &backend",
+                        "= ")
+    text = cpp.read_text(encoding="utf-8")
+    cpp.write_text(text.replace("= transposedWeight;", "= transposed;").replace("AddMlp(feedForwardNode, param)",
+                   "AddMlp(feedForwardNode, param.transposedWeight, param.rank, param.rankSize, param.backend)"),
+                   encoding="utf-8")
+    r = transform_file(cpp, write=False)  # and the verifier passes it
+    mlp = next(o for o in r.after.ops() if r.after.role(o) == "mlp")
+    assert mlp not in r.after.changed_ops()
+    reason = next(s["reason"] for s in r.changes.skipped if s["node"] == mlp)
+    assert "AddMlp, which is not given the layer param" in reason
