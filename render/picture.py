@@ -65,26 +65,35 @@ def _html(text: str) -> str:
 
 def blocks(lg: LayerGraph) -> list[tuple[str, list[str]]]:
     """Groups of ops between a norm and the residual add that closes its branch, named after what
-    they hold (attention / mlp)."""
+    they hold (attention / mlp).
+
+    The residual add is the elementwise op that reads the residual stream: the norm's own activation
+    input, an intermediate it was computed from, or one made outside the block (a parallel branch's
+    sum). An add of an input (an anti-outlier beta after the norm, a bias after a linear) stays inside
+    the block, and so does a norm of what the block made (a q/k norm)."""
     g = lg.graph
     ops = lg.ops()
     out: list[tuple[str, list[str]]] = []
     taken: set[str] = set()
     for i, n in enumerate(ops):
-        if lg.role(n) != "norm":
+        if lg.role(n) != "norm" or n in taken:
             continue
         desc = nx.descendants(g, n)
+        ins = lg.inputs_of(n)
+        stream = {ins[0], *(t for t in nx.ancestors(g, ins[0]) if g.nodes[t]["kind"] != OP
+                             and g.nodes[t]["tensor_kind"] == "intermediate")} if ins else set()
         members = []
         for m in ops[i + 1:]:
             if m not in desc or m in taken:
                 continue
             if lg.role(m) == "norm":
-                break
-            if lg.role(m) == "elementwise" and any(
-                g.nodes[u]["kind"] != OP and u not in desc and g.nodes[u]["tensor_kind"] in ("input", "intermediate")
-                for u in g.predecessors(m)
-            ):
-                break  # the residual add: reads a tensor from before the norm
+                x = lg.inputs_of(m)[:1]
+                if not (x and set(g.predecessors(x[0])) & set(members)):
+                    break  # the next block's norm; one reading what this block made (a q/k norm) is inside
+            elif lg.role(m) == "elementwise" and any(
+                    u in stream or (g.nodes[u]["tensor_kind"] == "intermediate" and u not in desc)
+                    for u in g.predecessors(m)):
+                break  # the residual add
             members.append(m)
         if not members:
             continue

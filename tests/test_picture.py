@@ -158,6 +158,24 @@ def test_clusters_find_attention_and_mlp():
     assert found["mlp"] == ["mlpNode"]
 
 
+@pytest.mark.parametrize(("folder", "attention_has", "mlp_has"), [
+    ("layers/anti_outlier_v1_mlp_bias", ["inputNormBetaAddNode", "selfOutLinearNode"], ["selfNormBetaAddNode"]),
+    ("layers/beta_present", ["inputNormBetaAddNode", "vLinearNode"], ["selfNormBetaAddNode", "mlpNode"]),
+    ("layers/branch_node_in_if", ["qNormNode", "kNormNode", "selfOutLinearNode"], ["mlpNode"]),
+    ("layers_new/push_back_nodes", ["selfOutBiasAddNode"], ["mlpNode"]),
+    ("layers/float_parallel_no_holder", ["selfOutLinearNode"], ["ffnOutLinearNode"]),
+])
+def test_blocks_end_at_the_residual_add_only(folder, attention_has, mlp_has):
+    """An add of an input (anti-outlier beta, separate bias) or a q/k norm is inside a block; the residual
+    adds, which read the stream the block's norm read, are in none."""
+    lg = load_layer(layer_cpp(FIXTURES / folder))
+    found = dict(blocks(lg))
+    assert list(found) == ["attention", "mlp"]
+    assert set(attention_has) <= set(found["attention"]) and set(mlp_has) <= set(found["mlp"])
+    members = {m for ms in found.values() for m in ms}
+    assert not {o for o in members if "Residual" in o}
+
+
 def test_without_dot_only_svg_is_refused(tmp_path, monkeypatch):
     monkeypatch.setattr(picture.shutil, "which", lambda _: None)
     lg = load_layer(FUSED)
