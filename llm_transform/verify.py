@@ -4,8 +4,8 @@ It compares the generated pair with the float pair it came from, so that only wh
 counts: a validation finding the float graph does not have, a libclang error the float pair does not have,
 a field assigned twice in a row where the float assigned it once, a name the tool made up that is no C++
 identifier or clashes with one already in the pair, and, when the pass's graph is known, a generated pair
-that reads back as a different graph. ``llm-transform check --against`` runs the same code on two pairs on
-disk.
+that reads back as a different graph or with a planned field at another value. ``llm-transform check
+--against`` runs the same code on two pairs on disk (without the pass's graph, so without the read-back).
 """
 
 from __future__ import annotations
@@ -100,13 +100,35 @@ def _read_back(expected: LayerGraph, got: LayerGraph, cpp_path: str) -> list[Rej
     want = [(t, ins, outs) for _, t, ins, outs in expected.signature()]
     have = [(t, ins, outs) for _, t, ins, outs in got.signature()]
     if want == have:
-        return []
+        return _fields_read_back(expected, got, cpp_path)
     for i, (a, b) in enumerate(zip(want, have, strict=False)):
         if a != b:
             op = expected.ops()[i]
             return [Rejection("read-back", cpp_path, None, f"node {op} reads back as {b[0]} {list(b[1])} "
                               f"instead of {a[0]} {list(a[1])}")]
     return [Rejection("read-back", cpp_path, None, f"reads back with {len(have)} nodes instead of {len(want)}")]
+
+
+def _fields_read_back(expected: LayerGraph, got: LayerGraph, cpp_path: str) -> list[Rejection]:
+    """Every field the pass planned for a changed op reads back with the planned value: a scale field of
+    another quant point, or a value the text edit got wrong, wires a layer that compiles and computes
+    garbage."""
+    out = []
+    for op in expected.changed_ops():
+        plan = expected.graph.nodes[op].get("plan")
+        if plan is None:
+            continue
+        effective = {e["field"]: e for e in got.params(op)}  # the last value set wins
+        for path, value in plan.fields:
+            e = effective.get(path)
+            if e is None:
+                if path not in plan.only_if_set:
+                    out.append(Rejection("read-back", cpp_path, None, f"node {op} does not set {path}; the "
+                                         f"rewrite planned {path} = {value}"))
+            elif " ".join(e["value"].split()) != " ".join(value.split()):
+                out.append(Rejection("read-back", cpp_path, e["line"], f"node {op} sets {path} = {e['value']} "
+                                     f"instead of {value}"))
+    return out
 
 
 def repeated_assignments(layer: LayerFunction) -> list[tuple[FieldAssign, FieldAssign]]:

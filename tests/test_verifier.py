@@ -155,6 +155,27 @@ def test_pipeline_refuses_before_writing(tmp_path, monkeypatch):
     assert not list(dst.glob("quant_*"))
 
 
+def test_a_field_that_reads_back_with_another_value_is_refused(tmp_path, monkeypatch):
+    """A scale field of another quant point compiles and verifies by every other check; the planned
+    field values catch it."""
+    from llm_transform.render import backproject
+
+    dst = tmp_path / "l"
+    shutil.copytree(FIXTURES / "layers" / "json_from_json_create", dst)
+    real = backproject.Renderer._insert_before
+
+    def wrong_scale(self, create, lines, *a, **k):
+        return real(self, create, [ln.replace("param.denseInputScale", "param.qkvInputScale") for ln in lines],
+                    *a, **k)
+
+    monkeypatch.setattr(backproject.Renderer, "_insert_before", wrong_scale)
+    with pytest.raises(LayerError) as exc:
+        transform_file(layer_cpp(dst))
+    assert exc.value.kind == "verifier" and exc.value.line is not None
+    assert "sets quantParam.inputScale = param.qkvInputScale instead of param.denseInputScale" in exc.value.reason
+    assert not list(dst.glob("quant_*"))
+
+
 def test_user_headers_without_a_field(tmp_path):
     """With the user's (older) headers on the include path, a field their version lacks is refused by name."""
     stub = Path(__file__).parent / "atb_stub"
