@@ -2,8 +2,9 @@
 
 It compares the generated pair with the float pair it came from, so that only what the rewrite introduced
 counts: a validation finding the float graph does not have, a libclang error the float pair does not have,
-a field assigned twice in a row where the float assigned it once, a name the tool made up that is no C++
-identifier or clashes with one already in the pair, and, when the pass's graph is known, a generated pair
+a field assigned twice in a row where the float assigned it once, an added param field that the JSON
+parsing or the ops do not read, a name the tool made up that is no C++ identifier or clashes with one
+already in the pair, and, when the pass's graph is known, a generated pair
 that reads back as a different graph or with a planned field at another value. ``llm-transform check
 --against`` runs the same code on two pairs on disk (without the pass's graph, so without the read-back).
 """
@@ -44,7 +45,7 @@ _NO_MEMBER = re.compile(r"no member named '(\w+)' in '([\w:]+)'")
 class Rejection:
     """One thing the verifier refuses, with the place in the generated pair."""
 
-    kind: str  # "finding" | "compiler" | "double-assignment" | "bad-name" | "read-back"
+    kind: str  # "finding" | "compiler" | "double-assignment" | "unwired-field" | "bad-name" | "read-back"
     path: str
     line: int | None
     message: str
@@ -87,6 +88,7 @@ def verify(before: LayerGraph, generated: LayerSource, *, expected: LayerGraph |
     if expected is not None:
         out += _read_back(expected, got, cpp_path)
     out += _double_assignments(float_model.layer, generated, cpp_path)
+    out += _unwired_fields(float_model, generated, renames or {})
     if introduced is None:
         old = float_model.identifiers
         introduced = [("name", n) for n in sorted(generated.identifiers - old - CXX_KEYWORDS)]
@@ -163,6 +165,32 @@ def _double_assignments(float_layer: LayerFunction, generated: LayerSource, cpp_
                              f"{key[0]}.{key[1]} is assigned again right after line "
                              f"{generated.line('cpp', first.span[0])} ({first.value.strip()} then "
                              f"{second.value.strip()}); the rewrite must edit the existing assignment"))
+    return out
+
+
+def _unwired_fields(float_model: LayerSource, generated: LayerSource, renames: dict[str, str]) -> list[Rejection]:
+    """A param field the rewrite adds must be read where the pair reads the layer's other fields from JSON
+    (else the model cannot set it, and the scale stays at its default), and some op's param must read it
+    (else it is a field nothing uses)."""
+    old_struct, new_struct = float_model.param_struct, generated.param_struct
+    if old_struct is None or new_struct is None or generated.layer is None:
+        return []
+    had = {f.name for f in old_struct.fields}
+    added = [f for f in new_struct.fields if f.name not in had]
+    readers = sorted({renames.get(r.function, r.function) for r in float_model.json_reads})
+    reads = {(r.function, r.field) for r in generated.json_reads}
+    values = " ".join(a.value for a in generated.layer.assigns)
+    out = []
+    for f in added:
+        where = (str(generated.file(new_struct.file).path), generated.line(new_struct.file, f.span[0]))
+        for func in readers:
+            if (func, f.name) not in reads:
+                out.append(Rejection("unwired-field", *where, f"the param field {f.name} it adds is not read in "
+                                     f"{func}, which reads the layer's other fields from JSON; the model could "
+                                     "not set it"))
+        if not re.search(rf"\b{re.escape(f.name)}\b", values):
+            out.append(Rejection("unwired-field", *where, f"the param field {f.name} it adds is read by no op's "
+                                 "param"))
     return out
 
 

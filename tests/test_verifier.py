@@ -75,10 +75,10 @@ def test_orphaned_float_input_is_a_new_finding(tmp_path):
 
 def test_new_compiler_error(tmp_path):
     cpp, gen, _ = _generated("full_fused_qkv_rope", tmp_path)
-    _edit(gen, "param.qkvInputScale", "param.qkvInputScal")
-    found = _kinds(cpp, gen)
-    assert [k for k, _ in found] == ["compiler"]
-    assert "no member named 'qkvInputScal'" in found[0][1]
+    _edit(gen, "param.qkvInputScale", "param.qkvInputScal")  # in from_json: the field is not read there now
+    found = dict(_kinds(cpp, gen))
+    assert list(found) == ["unwired-field", "compiler"]
+    assert "no member named 'qkvInputScal'" in found["compiler"]
 
 
 def test_missing_headers_are_no_error(tmp_path):
@@ -153,6 +153,22 @@ def test_pipeline_refuses_before_writing(tmp_path, monkeypatch):
     assert exc.value.kind == "verifier" and "assigned again" in exc.value.reason
     assert exc.value.line is not None and exc.value.path.endswith("quant_flash_attention_layer.cpp")
     assert not list(dst.glob("quant_*"))
+
+
+def test_an_added_field_the_json_parsing_does_not_read(tmp_path):
+    float_cpp, gen_cpp, _ = _generated("json_from_json_create", tmp_path)
+    assert _kinds(float_cpp, gen_cpp) == []
+    _edit(gen_cpp, '    paramJson.at("denseInputScale").get_to(param.denseInputScale);\n', "")
+    assert _kinds(float_cpp, gen_cpp) == [("unwired-field", "the param field denseInputScale it adds is not read "
+                                           "in from_json, which reads the layer's other fields from JSON; the "
+                                           "model could not set it")]
+
+
+def test_an_added_field_no_op_reads(tmp_path):
+    float_cpp, gen_cpp, gen_h = _generated("beta_present", tmp_path)
+    _edit(gen_h, "    float qkvInputScale = 1;\n", "    float qkvInputScale = 1;\n    float strayInputScale = 1;\n")
+    assert _kinds(float_cpp, gen_cpp) == [("unwired-field", "the param field strayInputScale it adds is read by "
+                                           "no op's param")]
 
 
 def test_a_field_that_reads_back_with_another_value_is_refused(tmp_path, monkeypatch):
