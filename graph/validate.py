@@ -64,6 +64,17 @@ def validate(lg: LayerGraph) -> list[Finding]:
             elif v != actual:
                 add("error", f"{cname} is {v} but the enum has {actual} {what} entries", c.file, c.span[0],
                     code="count", subject=cname)
+    # a graph numbers its inputs first, then its outputs, then its intermediates: an id outside its
+    # kind's range (an input entry placed after the outputs) makes the graph read another tensor
+    ranges = {"input": (0, n_in), "output": (n_in, n_in + n_out), "intermediate": (n_in + n_out, None)}
+    for name, value, e, idx in info.entries:
+        kind = {"weight": "input", "placeholder": "input"}.get(kinds.get(name, ""), kinds.get(name, ""))
+        lo, hi = ranges.get(kind, (None, None))
+        if lo is not None and not (lo <= value and (hi is None or value < hi)):
+            span = f"{lo} and up" if hi is None else str(lo) if hi == lo + 1 else f"{lo}..{hi - 1}"
+            add("error", f"enum entry {name} is {value}, but the graph numbers its {kind}s {span}; entries go "
+                "inputs first, then outputs, then intermediates", e.file, e.entries[idx].span[0],
+                code="id-range", subject=name)
     # `opGraph.inTensorNum = 17;` written as a literal is a count like the constants
     for s in model.layer.settings:
         actual = {"inTensorNum": n_in, "outTensorNum": n_out, "internalTensorNum": n_mid}.get(s.what)

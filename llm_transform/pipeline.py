@@ -213,7 +213,7 @@ def transform_file(cpp_path: str | Path, *, sparse: bool = False, write: bool = 
                   *(("param field", n) for f in changes.scale_fields for n in (f.scale, f.offset)),
                   *(("renamed", n) for n in rendered.renames.values()), *rendered.introduced]
     verify_pair(before, target_cpp, target_h, cpp_bytes, h_bytes, expected=after, introduced=introduced,
-                renames=rendered.renames, include_dirs=include_dirs, clock=clock)
+                renames=rendered.renames, include_dirs=include_dirs, clock=clock, beside_float=not keep_names)
     if header:
         cpp_bytes = provenance.stamp(cpp_bytes, cpp.name)
         h_bytes = provenance.stamp(h_bytes, model.h.path.name) if h_bytes is not None and model.h else h_bytes
@@ -227,7 +227,7 @@ def transform_file(cpp_path: str | Path, *, sparse: bool = False, write: bool = 
 
 def verify_pair(before: LayerGraph, target_cpp: Path, target_h: Path | None, cpp: bytes, h: bytes | None, *,
                 expected: LayerGraph, introduced: list[tuple[str, str]], renames: dict[str, str],
-                include_dirs: list[str] | None, clock: _Stages | None = None) -> None:
+                include_dirs: list[str] | None, clock: _Stages | None = None, beside_float: bool = True) -> None:
     """Refuse, before anything is written, a generated pair a careful reviewer would reject."""
     try:
         generated = read_pair(target_cpp, target_h, cpp_text=cpp, h_text=h)
@@ -238,7 +238,7 @@ def verify_pair(before: LayerGraph, target_cpp: Path, target_h: Path | None, cpp
         clock.done("verify: read back")
     _, rejections = verify(before, generated, expected=expected, introduced=introduced, renames=renames,
                            include_dirs=include_dirs_from_env(include_dirs),
-                           clang=before.meta.get("clang") is not None)
+                           clang=before.meta.get("clang") is not None, beside_float=beside_float)
     if clock:
         clock.done("verify: checks (libclang, graph, names)")
     if rejections:

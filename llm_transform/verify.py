@@ -3,10 +3,11 @@
 It compares the generated pair with the float pair it came from, so that only what the rewrite introduced
 counts: a validation finding the float graph does not have, a libclang error the float pair does not have,
 a field assigned twice in a row where the float assigned it once, an added param field that the JSON
-parsing or the ops do not read, a name the tool made up that is no C++ identifier or clashes with one
-already in the pair, and, when the pass's graph is known, a generated pair
-that reads back as a different graph or with a planned field at another value. ``llm-transform check
---against`` runs the same code on two pairs on disk (without the pass's graph, so without the read-back).
+parsing or the ops do not read, a name kept from the float pair where the two would clash, a name the
+tool made up that is no C++ identifier or clashes with one already in the pair, and, when the pass's graph
+is known, a generated pair that reads back as a different graph or with a planned field at another value.
+``llm-transform check --against`` runs the same code on two pairs on disk (without the pass's graph, so
+without the read-back).
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ _NO_MEMBER = re.compile(r"no member named '(\w+)' in '([\w:]+)'")
 class Rejection:
     """One thing the verifier refuses, with the place in the generated pair."""
 
-    kind: str  # "finding" | "compiler" | "double-assignment" | "unwired-field" | "bad-name" | "read-back"
+    kind: str  # finding | compiler | double-assignment | unwired-field | float-clash | bad-name | read-back
     path: str
     line: int | None
     message: str
@@ -64,13 +65,15 @@ def is_identifier(name: str) -> bool:
 
 def verify(before: LayerGraph, generated: LayerSource, *, expected: LayerGraph | None = None,
            introduced: list[tuple[str, str]] | None = None, renames: dict[str, str] | None = None,
-           include_dirs: list[str] | None = None, clang: bool = True) -> tuple[LayerGraph | None, list[Rejection]]:
+           include_dirs: list[str] | None = None, clang: bool = True,
+           beside_float: bool = True) -> tuple[LayerGraph | None, list[Rejection]]:
     """Check ``generated`` against the float layer ``before`` (built with ``checked_graph``).
 
     ``introduced``: (kind, name) of every name the rewrite made up; without it, every identifier of the
     generated pair that the float pair does not have. ``renames``: float name -> generated name, to
-    compare compiler messages across the rename. Returns the generated pair's graph (None when it does
-    not read back) and what is refused, in file order.
+    compare compiler messages across the rename. ``beside_float``: the pair must link and be included
+    beside the float pair (False when the user kept the float's names on purpose). Returns the generated
+    pair's graph (None when it does not read back) and what is refused, in file order.
     """
     float_model: LayerSource = before.source
     cpp_path = str(generated.cpp.path)
@@ -89,6 +92,8 @@ def verify(before: LayerGraph, generated: LayerSource, *, expected: LayerGraph |
         out += _read_back(expected, got, cpp_path)
     out += _double_assignments(float_model.layer, generated, cpp_path)
     out += _unwired_fields(float_model, generated, renames or {})
+    if beside_float:
+        out += _shared_with_float(float_model, generated)
     if introduced is None:
         old = float_model.identifiers
         introduced = [("name", n) for n in sorted(generated.identifiers - old - CXX_KEYWORDS)]
@@ -191,6 +196,36 @@ def _unwired_fields(float_model: LayerSource, generated: LayerSource, renames: d
         if not re.search(rf"\b{re.escape(f.name)}\b", values):
             out.append(Rejection("unwired-field", *where, f"the param field {f.name} it adds is read by no op's "
                                  "param"))
+    return out
+
+
+def _linked_names(model: LayerSource) -> dict[str, tuple[str, str, int]]:
+    """Names that must differ between a float pair and its rewrite for both to build into one program and
+    to be included together: functions with linkage (and statics of the header), the param struct, the
+    binder class. ``from_json`` overloads on the struct, so it follows the struct's name."""
+    names: dict[str, tuple[str, str, int]] = {}
+    for f in model.functions:
+        if f.owner or f.short_name in ("from_json", "main") or (f.is_static and f.file == "cpp"):
+            continue
+        names.setdefault(f.short_name, ("function", f.file, f.name_span[0]))
+    for kind, decl in (("struct", model.param_struct), ("class", model.binder.decl if model.binder else None)):
+        if decl is not None:
+            names[decl.name] = (kind, decl.file, decl.name_span[0])
+    for g in model.guards:
+        names.setdefault(g.name, ("include guard", g.file, g.define_span[0]))
+    return names
+
+
+def _shared_with_float(float_model: LayerSource, generated: LayerSource) -> list[Rejection]:
+    """The rewrite links beside the float layer: a name it keeps from the float pair where the two would
+    clash (a duplicate symbol, or a header whose guard hides the other) is refused."""
+    old = _linked_names(float_model)
+    out = []
+    for name, (kind, which, offset) in _linked_names(generated).items():
+        if name in old:
+            out.append(Rejection("float-clash", str(generated.file(which).path), generated.line(which, offset),
+                                 f"the {kind} {name} has the float pair's name; building or including both "
+                                 "layers would clash"))
     return out
 
 

@@ -44,3 +44,18 @@ def test_count_constant_local_to_the_layer_function(tmp_path):
     bad = _variant(tmp_path / "b", LOCAL_NODE_COUNT[0],
                    (GRAPH, "    const uint64_t NODE_COUNT = 9;\n" + GRAPH))
     assert any("NODE_COUNT is 9" in f.message for f in load_layer(bad).errors())
+
+
+def test_an_input_entry_after_the_outputs_is_an_error(tmp_path):
+    """The graph numbers inputs, then outputs, then intermediates: an input placed after the output is
+    read as another tensor (the old tool inserted new inputs there)."""
+    holder = "    IN_HOLDER,                      // fills unused slots of composite ops\n"
+    out = "    OUT_TOYLAYEROUT,                // [batch, seqLen, hiddenSize]\n"
+    cpp = _variant(tmp_path, (holder, ""), (out, out + holder))
+    found = {f.subject: f.message for f in load_layer(cpp).errors() if f.code == "id-range"}
+    assert found == {
+        "OUT_TOYLAYEROUT": "enum entry OUT_TOYLAYEROUT is 16, but the graph numbers its outputs 17; entries go "
+                           "inputs first, then outputs, then intermediates",
+        "IN_HOLDER": "enum entry IN_HOLDER is 17, but the graph numbers its inputs 0..16; entries go inputs "
+                     "first, then outputs, then intermediates",
+    }

@@ -171,6 +171,31 @@ def test_an_added_field_no_op_reads(tmp_path):
                                            "no op's param")]
 
 
+@pytest.mark.parametrize(("where", "old", "new", "kind"), [
+    ("h", "ATB_SPEED_MODELS_ASTER_QUANT_FLASH_ATTENTION_LAYER_H", "ATB_SPEED_MODELS_ASTER_FLASH_ATTENTION_LAYER_H",
+     "include guard"),
+    ("both", "FlashAttentionQuantLayerParam", "FlashAttentionLayerParam", "struct"),
+    ("both", "CreateFlashAttentionQuantLayer", "CreateFlashAttentionLayer", "function"),
+])
+def test_a_name_kept_from_the_float_pair_would_clash(tmp_path, where, old, new, kind):
+    float_cpp, gen_cpp, gen_h = _generated("full_fused_qkv_rope", tmp_path)
+    for path in [gen_h] if where == "h" else [gen_cpp, gen_h]:
+        _edit(path, old, new, count=-1)
+    found = _kinds(float_cpp, gen_cpp)
+    assert ("float-clash", f"the {kind} {new} has the float pair's name; building or including both layers "
+            "would clash") in found
+    assert {k for k, _ in found} == {"float-clash"}
+
+
+def test_a_new_input_placed_after_the_outputs(tmp_path):
+    float_cpp, gen_cpp, _ = _generated("json_from_json_create", tmp_path)
+    _edit(gen_cpp, "    IN_BETA,\n    IN_HOLDER,\n    OUT_LAYEROUT,\n",
+          "    IN_HOLDER,\n    OUT_LAYEROUT,\n    IN_BETA,\n")
+    found = _kinds(float_cpp, gen_cpp)
+    assert [k for k, _ in found] == ["finding", "finding"]
+    assert "error: enum entry IN_BETA is 34, but the graph numbers its inputs 0..33" in found[1][1]
+
+
 def test_a_field_that_reads_back_with_another_value_is_refused(tmp_path, monkeypatch):
     """A scale field of another quant point compiles and verifies by every other check; the planned
     field values catch it."""
