@@ -8,7 +8,8 @@ import networkx as nx
 
 from llm_transform.source.model import LayerSource
 
-from .build import EnumInfo, evaluate
+from .build import EnumInfo, evaluate, param_assigns
+from .catalogue import catalogue
 from .conditions import holds
 from .layer_graph import OP, Finding, LayerGraph
 
@@ -84,7 +85,26 @@ def validate(lg: LayerGraph) -> list[Finding]:
                 code="count", subject=s.what)
     _check_nodes(lg, model, names, add)
     _check_dataflow(lg, model, add)
+    _check_fields(lg, add)
     return out
+
+
+def _check_fields(lg: LayerGraph, add) -> None:
+    """Without the user's headers the catalogue says which fields a type declares (where it lists them):
+    a field it does not declare would not compile. A warning, since a header version may have more."""
+    cat = catalogue()
+    seen: set[tuple[str, str]] = set()
+    for op in lg.ops():
+        optype = cat.lookup(lg.param_type(op))
+        members = set(optype.get("members", [])) if optype else set()
+        if not members:
+            continue
+        for a in param_assigns(lg, op):
+            top = a.path.split(".")[0]
+            if top and top not in members and (a.param.var, top) not in seen:
+                seen.add((a.param.var, top))
+                add("warning", f"{a.param.var}.{a.path} is set, but {optype.name} declares no field {top}", "cpp",
+                    a.span[0], code="unknown-field", subject=f"{a.param.var}.{top}")
 
 
 def _check_nodes(lg: LayerGraph, model: LayerSource, names: dict[str, int], add) -> None:

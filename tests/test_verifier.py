@@ -196,6 +196,15 @@ def test_a_new_input_placed_after_the_outputs(tmp_path):
     assert "error: enum entry IN_BETA is 34, but the graph numbers its inputs 0..33" in found[1][1]
 
 
+def test_a_field_the_upgraded_type_lacks_without_headers(tmp_path):
+    """Without the user's headers the catalogue's member list is the reference for a V2 type."""
+    float_cpp, gen_cpp, _ = _generated("v1_isbf16", tmp_path)
+    _edit(gen_cpp, "    selfOutLinearParam.isBias = true;\n",
+          "    selfOutLinearParam.isBias = true;\n    selfOutLinearParam.isBF16 = param.isBF16;\n")
+    assert _kinds(float_cpp, gen_cpp) == [("finding", "warning: selfOutLinearParam.isBF16 is set, but "
+                                           "atb_speed::common::ParallelParamV2 declares no field isBF16")]
+
+
 def test_a_field_that_reads_back_with_another_value_is_refused(tmp_path, monkeypatch):
     """A scale field of another quant point compiles and verifies by every other check; the planned
     field values catch it."""
