@@ -107,7 +107,7 @@ def _read_back(expected: LayerGraph, got: LayerGraph, cpp_path: str) -> list[Rej
     want = [(t, ins, outs) for _, t, ins, outs in expected.signature()]
     have = [(t, ins, outs) for _, t, ins, outs in got.signature()]
     if want == have:
-        return _fields_read_back(expected, got, cpp_path)
+        return _fields_read_back(expected, got, cpp_path) + _scale_fields_read_back(expected, got.source)
     for i, (a, b) in enumerate(zip(want, have, strict=False)):
         if a != b:
             op = expected.ops()[i]
@@ -136,6 +136,38 @@ def _fields_read_back(expected: LayerGraph, got: LayerGraph, cpp_path: str) -> l
                 out.append(Rejection("read-back", cpp_path, e["line"], f"node {op} sets {path} = {e['value']} "
                                      f"instead of {value}"))
     return out
+
+
+def _scale_fields_read_back(expected: LayerGraph, generated: LayerSource) -> list[Rejection]:
+    """Each scale field the pass added is declared as planned (`float` scale = 1, `int` offset = 0: an int
+    scale would truncate every scale the model sets), and JSON reads it under its own name."""
+    st = generated.param_struct
+    if st is None:
+        return []
+    declared = {f.name: f for f in st.fields}
+    keys = {r.field: r for r in generated.json_reads}
+    out = []
+    for sf in expected.meta.get("scale_fields", []):
+        for name, typ, default in ((sf.scale, "float", "1"), (sf.offset, "int", "0")):
+            if not is_identifier(name):
+                continue  # a bad name, said as such
+            f = declared.get(name)
+            where = (str(generated.file(st.file).path), generated.line(st.file, f.span[0]) if f else None)
+            if f is None:
+                out.append(Rejection("read-back", *where, f"the param struct does not declare {name}"))
+            elif (" ".join(f.type_text.split()), (f.default or "").strip()) != (typ, default):
+                out.append(Rejection("read-back", *where, f"{name} is declared as {f.type_text} = {f.default} "
+                                     f"instead of {typ} = {default}"))
+            r = keys.get(name)
+            if r is not None and r.key != name:
+                which = _file_of(generated, r.function)
+                out.append(Rejection("read-back", str(generated.file(which).path), generated.line(which, r.span[0]),
+                                     f"{name} is read from JSON key {r.key!r} instead of {name!r}"))
+    return out
+
+
+def _file_of(model: LayerSource, function: str) -> str:
+    return next((f.file for f in model.functions if f.short_name == function and f.body is not None), "cpp")
 
 
 def repeated_assignments(layer: LayerFunction) -> list[tuple[FieldAssign, FieldAssign]]:

@@ -226,6 +226,24 @@ def test_a_field_that_reads_back_with_another_value_is_refused(tmp_path, monkeyp
     assert not list(dst.glob("quant_*"))
 
 
+@pytest.mark.parametrize(("old", "new", "message"), [
+    ("float qkvInputScale = 1;", "int qkvInputScale = 1;", "qkvInputScale is declared as int = 1 instead of float = 1"),
+    ('paramJson.at("qkvInputScale")', 'paramJson.at("qkv_input_scale")',
+     "qkvInputScale is read from JSON key 'qkv_input_scale' instead of 'qkvInputScale'"),
+])
+def test_a_scale_field_declared_or_read_otherwise_than_planned(tmp_path, monkeypatch, old, new, message):
+    from llm_transform.render import backproject
+
+    dst = tmp_path / "l"
+    shutil.copytree(FIXTURES / "layers" / "json_from_json_create", dst)
+    real = backproject.Renderer.edit
+    monkeypatch.setattr(backproject.Renderer, "edit",
+                        lambda self, which, at, n, text, why="": real(self, which, at, n, text.replace(old, new), why))
+    with pytest.raises(LayerError) as exc:
+        transform_file(layer_cpp(dst))
+    assert exc.value.kind == "verifier" and message in exc.value.reason and exc.value.line is not None
+
+
 def test_user_headers_without_a_field(tmp_path):
     """With the user's (older) headers on the include path, a field their version lacks is refused by name."""
     stub = Path(__file__).parent / "atb_stub"
