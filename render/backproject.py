@@ -11,7 +11,7 @@ from llm_transform.graph.layer_graph import LayerGraph
 from llm_transform.graph.passes import ChangeLog, Followup, Plan
 from llm_transform.source.errors import LayerError
 from llm_transform.source.lexer import IDENT, STRING
-from llm_transform.source.model import CreateCall, LayerSource, ParamDecl, TensorList
+from llm_transform.source.model import CreateCall, LayerSource, ListElem, ParamDecl, TensorList
 from llm_transform.source.names import replace_words
 
 from .edits import Edit, EditConflict, apply_edits
@@ -290,19 +290,28 @@ class Renderer:
                 self.edit("cpp", e.span[0], e.span[1] - e.span[0], _spelled(lst, new[i]), "list slot")
         col = self._rewrap(lst, new)
         if len(new) > len(elems):
-            if lst.named == "calls":
-                raise LayerError(self.m.cpp.path, self.m.line("cpp", lst.span[0]),
-                                 f"{lst.node}: inputs would be appended to a list of one GetTensorIdx call per "
-                                 "tensor; write it as GetTensorIdxList(map, {...}) and run again")
+            last = elems[-1]
             tail = [_spelled(lst, n) for n in new[len(elems):]]
-            self.edit("cpp", elems[-1].span[1], 0, self._wrapped_tail(lst, tail, col), "list append")
+            if last.item is not None:  # one call per tensor: each added one is a call like the last
+                text = self.m.cpp.text
+                prefix = re.sub(r"\s+", " ", text[last.item[0]:last.span[0]])
+                suffix = re.sub(r"\s+", " ", text[last.span[1]:last.item[1]])
+                tail = [prefix + t + suffix for t in tail]
+            end = _outer(last)[1]
+            self.edit("cpp", end, 0, self._wrapped_tail(lst, tail, col, end), "list append")
         elif len(new) < len(elems):
             raise LayerError(self.m.cpp.path, self.m.line("cpp", lst.span[0]),
                              f"{lst.node}: the rewrite would drop inputs; not supported")
 
     def _continuation(self, lst: TensorList) -> str:
+        """How a new line of the list starts: as the list's own continuation lines do, else under its first
+        element."""
         src = self.m.cpp
-        first = lst.elems[0].span[0]
+        for e in reversed(lst.elems[1:]):
+            at = _outer(e)[0]
+            if not src.text[src.line_start(at):at].strip():
+                return src.text[src.line_start(at):at]
+        first = _outer(lst.elems[0])[0]
         if src.line_of(first) == src.line_of(lst.brace[0]):
             return " " * (first - src.line_start(first))
         return src.indent_at(first)
@@ -317,49 +326,50 @@ class Renderer:
         text = src.text
         cont = self._continuation(lst)
         elems = lst.elems[: len(new)]
-        changed_lines = {src.line_of(e.span[0]) for i, e in enumerate(elems) if e.text != new[i] and not e.ternary}
+        changed_lines = {src.line_of(_outer(e)[0]) for i, e in enumerate(elems) if e.text != new[i] and not e.ternary}
         if not changed_lines:
-            last = lst.elems[-1].span[1]
+            last = _outer(lst.elems[-1])[1]
             return last - src.line_start(last)
 
         def shown_width(i: int) -> int:
             e = elems[i]
-            return e.span[1] - e.span[0] if e.ternary else len(_spelled(lst, new[i]))
+            a, b = _outer(e)
+            return b - a if e.ternary else b - a - (e.span[1] - e.span[0]) + len(_spelled(lst, new[i]))
 
         spilled = False  # a break was inserted: what follows on the next line may join the spilled part
-        laid_out = src.line_of(elems[0].span[0]) in changed_lines  # this line is re-laid
-        col = elems[0].span[0] - src.line_start(elems[0].span[0])
+        start = _outer(elems[0])[0]
+        laid_out = src.line_of(start) in changed_lines  # this line is re-laid
+        col = start - src.line_start(start)
         for i in range(len(elems)):
             e = elems[i]
-            line = src.line_of(e.span[0])
+            at, prev_end = _outer(e)[0], _outer(elems[i - 1])[1]
+            line = src.line_of(at)
             if i:
-                prev = elems[i - 1]
-                gap = text[prev.span[1]:e.span[0]]
+                gap = text[prev_end:at]
                 same_line = "\n" not in gap
                 w = shown_width(i) + 1  # and the comma or brace after it
                 if gap.strip() != ",":  # a comment or a ternary between: keep the text as it is
-                    col = e.span[0] - src.line_start(e.span[0]) if not same_line else col + len(gap)
+                    col = at - src.line_start(at) if not same_line else col + len(gap)
                     spilled, laid_out = False, line in changed_lines
                 elif same_line and laid_out and col + len(gap) + w > width:
-                    self.edit("cpp", prev.span[1], len(gap), f",{src.newline}{cont}", "wrap")
+                    self.edit("cpp", prev_end, len(gap), f",{src.newline}{cont}", "wrap")
                     spilled, col = True, len(cont)
                 elif not same_line and spilled and col + 2 + w <= width:
-                    self.edit("cpp", prev.span[1], len(gap), ", ", "join")  # the next line joins the spill
+                    self.edit("cpp", prev_end, len(gap), ", ", "join")  # the next line joins the spill
                     spilled, laid_out = False, True
                     col += 2
                 elif not same_line:
                     spilled, laid_out = False, line in changed_lines
-                    col = e.span[0] - src.line_start(e.span[0])
+                    col = at - src.line_start(at)
                 else:
                     col += len(gap)
             col += shown_width(i)
         return col
 
-    def _wrapped_tail(self, lst: TensorList, names: list[str], col: int, width: int = 120) -> str:
-        """`, A, B` after the last element, broken into lines aligned with the list's first element when
-        the line would grow past ``width``."""
+    def _wrapped_tail(self, lst: TensorList, names: list[str], col: int, last_end: int, width: int = 120) -> str:
+        """`, A, B` after the last element (ending at ``last_end``), broken into lines aligned with the
+        list's first element when the line would grow past ``width``."""
         src = self.m.cpp
-        last_end = lst.elems[-1].span[1]
         rest = src.text[last_end:self.line_end("cpp", last_end)].rstrip("\r")
         cont = self._continuation(lst)
         if col + sum(len(n) + 2 for n in names) + len(rest) <= width:
@@ -727,6 +737,11 @@ class Renderer:
             seg = src.text[inc.span[0]:inc.span[1]]
             pos = seg.rfind(hname)
             self.edit("cpp", inc.span[0] + pos, len(hname), f"{self.prefix}_{hname}", "own header")
+
+
+def _outer(e: ListElem) -> tuple[int, int]:
+    """The element as it stands in the list: the whole call when the name is an argument of one."""
+    return e.item or e.span
 
 
 def _spelled(lst: TensorList, name: str) -> str:

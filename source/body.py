@@ -465,7 +465,8 @@ class BodyReader:
             if len(found) != 1:
                 raise v.error(a, f"cannot read the tensor name in '{v.squash(a, b)}'")
             t = toks[found[0]]
-            elems.append(ListElem(_string_value(t.text), (t.start, t.end)))
+            item = (toks[a].start, toks[b - 1].end) if form == "calls" else None
+            elems.append(ListElem(_string_value(t.text), (t.start, t.end), item=item))
         return elems, form
 
     def _tensor_list(self, i: int, semi: int, target: str, member: str, span, cond: Cond) -> None:

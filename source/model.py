@@ -171,6 +171,8 @@ class ListElem:
     span: Span
     #: for ``c ? A : B``: (c, A, B)
     ternary: tuple[str, str, str] | None = None
+    #: the whole element when it is more than the name: ``GetTensorIdx(map, "a")`` around ``"a"``
+    item: Span | None = None
 
 
 @dataclass

@@ -1,14 +1,15 @@
 """Layers in the newer ATB idioms: read into the same graph (see test_graph_fixtures for the exact
-graphs), queried and drawn like the others, and refused by the rewrite with the idiom and its line."""
+graphs), queried and drawn like the others, and rewritten where each idiom keeps things."""
 
 from __future__ import annotations
 
 import pytest
 from click.testing import CliRunner
 
-from llm_transform import LayerError, load_layer, transform_file
+from llm_transform import load_layer, transform_file
 from llm_transform.cli import main
 from llm_transform.render.picture import to_dot
+from tests import cxx
 from tests.conftest import FIXTURES, NEW_IDIOM_DIRS, layer_cpp
 
 IDIOM_WORDS = {"push_back_nodes": "push_back", "helper_nodes": "helper", "runtime_ids": "counted at run time",
@@ -61,7 +62,8 @@ def test_run_time_ids_are_declared_beside_their_weight():
     assert "const uint64_t IN_QKV_WEIGHT = TENSOR_ID++;\n    const uint64_t IN_QKV_DEQSCALE = TENSOR_ID++;" in text
 
 
-def test_a_list_of_one_call_per_tensor_is_not_appended_to(tmp_path):
+@pytest.mark.parametrize("sparse", [False, True], ids=["quant", "sparse"])
+def test_a_list_of_one_call_per_tensor_grows_by_calls_like_its_own(tmp_path, sparse):
     import shutil
 
     src = FIXTURES / "layers_new" / "string_tensors"
@@ -72,9 +74,42 @@ def test_a_list_of_one_call_per_tensor_is_not_appended_to(tmp_path):
     assert old in text
     cpp.write_text(text.replace(old, '{atb_speed::common::GetTensorIdx(tensorMap, "intermediate_input_norm_out"), '
                                      'atb_speed::common::GetTensorIdx(tensorMap, "in_qkv_weight")};'))
-    with pytest.raises(LayerError) as exc:
-        transform_file(cpp, write=False)
-    assert "one GetTensorIdx call per tensor" in exc.value.reason and exc.value.line is not None
+    r = transform_file(cpp, sparse=sparse, write=False)  # the verifier reads it back as planned
+    added = ["in_qkv_bias", "in_qkv_deqscale", *(["in_qkv_index"] if sparse else [])]
+    # the line was past 120 columns already: each added call goes on its own line, under the first call
+    tail = "".join(f',\n         atb_speed::common::GetTensorIdx(tensorMap, "{n}")' for n in added) + "};"
+    assert 'atb_speed::common::GetTensorIdx(tensorMap, "in_qkv_weight")' + tail in r.cpp_text.decode()
+    qkv = next(o for o in r.after.ops() if "in_qkv_weight" in r.after.inputs_of(o))
+    assert r.after.inputs_of(qkv)[2:] == added
+
+
+def _calls_list(tmp_path, replacement: str):
+    import shutil
+
+    shutil.copytree(FIXTURES / "layers_new" / "string_tensors", tmp_path / "s")
+    cpp = layer_cpp(tmp_path / "s")
+    old = 'atb_speed::common::GetTensorIdxList(tensorMap, {"intermediate_input_norm_out", "in_qkv_weight"});'
+    cpp.write_text(cpp.read_text().replace(old, replacement))
+    return cpp
+
+
+def test_a_list_of_calls_continues_as_its_own_lines_do(tmp_path):
+    cpp = _calls_list(tmp_path, '{GetTensorIdx(tensorMap, "intermediate_input_norm_out"),\n'
+                                '        GetTensorIdx(tensorMap, "in_qkv_weight")};')
+    text = transform_file(cpp, write=False).cpp_text.decode()
+    assert ('        {GetTensorIdx(tensorMap, "intermediate_input_norm_out"),\n'
+            '        GetTensorIdx(tensorMap, "in_qkv_weight"), GetTensorIdx(tensorMap, "in_qkv_bias"),\n'
+            '        GetTensorIdx(tensorMap, "in_qkv_deqscale")};\n') in text
+
+
+@pytest.mark.skipif(cxx.available() is not None, reason=str(cxx.available()))
+@pytest.mark.parametrize("sparse", [False, True], ids=["quant", "sparse"])
+def test_a_list_of_calls_compiles_after_the_rewrite(tmp_path, sparse):
+    cpp = _calls_list(tmp_path, '{atb_speed::common::GetTensorIdx(tensorMap, "intermediate_input_norm_out"),\n'
+                                '        atb_speed::common::GetTensorIdx(tensorMap, "in_qkv_weight")};')
+    assert cxx.compile_cpp(cpp, tree_root=tmp_path / "float") == (True, "")
+    r = transform_file(cpp, sparse=sparse)
+    assert cxx.compile_cpp(r.target_cpp, tree_root=tmp_path / "gen") == (True, "")
 
 
 def test_a_quant_bias_beside_a_float_bias_of_the_same_name():
