@@ -233,11 +233,12 @@ def _unwired_fields(float_model: LayerSource, generated: LayerSource, renames: d
 
 def _linked_names(model: LayerSource) -> dict[str, tuple[str, str, int]]:
     """Names that must differ between a float pair and its rewrite for both to build into one program and
-    to be included together: functions with linkage (and statics of the header), the param struct, the
-    binder class. ``from_json`` overloads on the struct, so it follows the struct's name."""
+    to be included together: functions defined with linkage (and statics defined in the header), the param
+    struct, the binder class, the include guard. ``from_json`` overloads on the struct, so it follows the
+    struct's name."""
     names: dict[str, tuple[str, str, int]] = {}
-    for f in model.functions:
-        if f.owner or f.short_name in ("from_json", "main") or (f.is_static and f.file == "cpp"):
+    for f in model.functions:  # definitions: declaring a function twice is no clash
+        if f.body is None or f.owner or f.short_name in ("from_json", "main") or (f.is_static and f.file == "cpp"):
             continue
         names.setdefault(f.short_name, ("function", f.file, f.name_span[0]))
     for kind, decl in (("struct", model.param_struct), ("class", model.binder.decl if model.binder else None)):

@@ -270,3 +270,16 @@ def test_check_against_cli(tmp_path):
     assert "[compiler]" in bad.output and f"{gen}:" in bad.output
     js = runner.invoke(main, ["check", "--json", "--against", str(cpp), str(gen)])
     assert js.exit_code == 1 and '"kind": "compiler"' in js.output
+
+
+def test_a_function_the_pair_only_declares_is_no_clash(tmp_path):
+    """A declaration of a function defined elsewhere (a model's shared helper) stays as it is."""
+    dst = tmp_path / "l"
+    shutil.copytree(FIXTURES / "layers" / "full_fused_qkv_rope", dst)
+    cpp = layer_cpp(dst)
+    text = cpp.read_text(encoding="utf-8")
+    i = text.index("namespace atb_speed {")
+    text = text[:i] + "namespace atb_speed {\nvoid SharedModelHelper();\n}  // namespace atb_speed\n" + text[i:]
+    cpp.write_text(text, encoding="utf-8")
+    r = transform_file(cpp)
+    assert "void SharedModelHelper();" in r.cpp_text.decode()
