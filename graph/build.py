@@ -14,7 +14,7 @@ from llm_transform.source.model import CreateCall, EnumDecl, FieldAssign, LayerS
 
 from .catalogue import catalogue
 from .conditions import MAX_ATOMS, Assignment, assignments, describe, holds
-from .layer_graph import OP, TENSOR, WEIGHT_ROLES, LayerGraph, add_tensor
+from .layer_graph import OP, TENSOR, WEIGHT_ROLES, LayerGraph, OpGraph, add_tensor
 
 PLACEHOLDER_RE = re.compile(r"^IN_(?:PLACE_?)?HOLDER\w*$")
 INTERMEDIATE_PREFIXES = ("INTERMEDIATE_", "INTERMIDATE_", "INTERNAL_")
@@ -253,7 +253,7 @@ def build_graph(model: LayerSource, clang_enum_values: dict[str, int] | None = N
     layer = model.layer
     assert layer is not None
     cat = catalogue()
-    g = nx.MultiDiGraph()
+    g = OpGraph()
     info = read_enums(model, clang_enum_values)
     declared: dict[str, int] = {}
     for name, value, _e, _ in info.entries:

@@ -44,6 +44,32 @@ class Finding:
                 "code": self.code}
 
 
+class OpGraph(nx.MultiDiGraph):
+    """A MultiDiGraph that counts node additions and removals. ``LayerGraph.ops`` caches the op order
+    against that count: a pass may remove as many nodes as it adds (an anti-outlier fold and sparse index
+    tensors), so the node count alone does not tell a changed graph from the same one."""
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        self.node_changes = 0
+        super().__init__(*args, **kwargs)
+
+    def add_node(self, node_for_adding: Any, **attr: Any) -> None:
+        self.node_changes += 1
+        super().add_node(node_for_adding, **attr)
+
+    def add_nodes_from(self, nodes_for_adding: Any, **attr: Any) -> None:
+        self.node_changes += 1
+        super().add_nodes_from(nodes_for_adding, **attr)
+
+    def remove_node(self, n: Any) -> None:
+        self.node_changes += 1
+        super().remove_node(n)
+
+    def remove_nodes_from(self, nodes: Any) -> None:
+        self.node_changes += 1
+        super().remove_nodes_from(nodes)
+
+
 @dataclass
 class LayerGraph:
     """A ``networkx.MultiDiGraph`` of the layer plus the queries people ask of it.
@@ -73,10 +99,11 @@ class LayerGraph:
 
     # -- listings ---------------------------------------------------------------------------------
     def ops(self) -> list[str]:
-        # queries call this constantly; op order never changes once built, only the node count does
-        key = self.graph.number_of_nodes()
+        # queries call this constantly; an op's order never changes once built, only which nodes exist
+        changes = getattr(self.graph, "node_changes", None)
+        key = (id(self.graph), changes)
         cached = self.meta.get("_ops")
-        if cached is None or cached[0] != key:
+        if changes is None or cached is None or cached[0] != key:
             nodes = [(d["order"], n) for n, d in self.graph.nodes(data=True) if d["kind"] == OP]
             cached = (key, [n for _, n in sorted(nodes)])
             self.meta["_ops"] = cached

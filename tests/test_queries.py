@@ -115,3 +115,17 @@ def test_public_api_is_listed():
 def test_queries_are_methods(g):
     assert callable(g.findings) and callable(g.errors) and callable(g.ops)
     assert g.findings() == []
+
+
+def test_op_order_follows_node_changes_that_keep_the_count():
+    """Removing an op and adding a tensor leaves the node count as it was; ops() must still change."""
+    from llm_transform.graph.layer_graph import add_tensor
+
+    lg = load_layer(layer_cpp(FIXTURES / "layers" / "beta_present"))
+    g = lg.copy()
+    before = g.ops()
+    gone = before[1]
+    g.graph.remove_node(gone)
+    add_tensor(g.graph, "IN_EXTRA", "input", 99.0)
+    assert g.graph.number_of_nodes() == lg.graph.number_of_nodes()
+    assert g.ops() == [o for o in before if o != gone]

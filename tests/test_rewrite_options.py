@@ -78,3 +78,25 @@ def test_packed_is_the_default():
     r = transform_file(layer_cpp(FIXTURES / "layers" / "v1_types"), write=False)
     assert any("kept packed" in f["kind"] for f in r.report()["followups"])
     assert re.search(r"\w+\.isPack = true;", r.cpp_text.decode())
+
+
+OPTION_SETS = {"linear-quant": Options(qkv_style="linear-quant"), "per-norm": Options(beta="per-norm"),
+               "unpack-mlp": Options(unpack_mlp=True), "no-upgrade": Options(upgrade_v1=False),
+               "no-telechat": Options(telechat=False)}
+
+
+@pytest.mark.parametrize("option", list(OPTION_SETS))
+def test_every_option_on_every_layer_answers_in_one_line(option, tmp_path):
+    """Each option set, in both modes, on every fixture: an output the verifier accepts, or a one-line
+    refusal; never a traceback (the fold of an anti-outlier add once left a stale op order behind when a
+    sparse run added as many tensors as the fold removed)."""
+    from llm_transform import LayerError
+    from tests.conftest import LAYER_DIRS, NEW_IDIOM_DIRS
+
+    for d in [*LAYER_DIRS, *NEW_IDIOM_DIRS]:
+        shutil.copytree(d, tmp_path / d.name)
+        for sparse in (False, True):
+            try:
+                transform_file(layer_cpp(tmp_path / d.name), sparse=sparse, write=False, options=OPTION_SETS[option])
+            except LayerError as exc:
+                assert exc.kind != "verifier", f"{d.name}: {exc}"
