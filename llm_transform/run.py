@@ -117,9 +117,35 @@ def _diff(r) -> str:
         if src is None or new is None:
             continue
         old = src.read_bytes().decode("utf-8-sig").splitlines(keepends=True)
-        parts.extend(difflib.unified_diff(old, new.decode("utf-8-sig").splitlines(keepends=True), str(src),
-                                          str(tgt)))
+        parts.extend(unified_diff(old, new.decode("utf-8-sig").splitlines(keepends=True), str(src), str(tgt)))
     return "".join(parts)
+
+
+def unified_diff(a: list[str], b: list[str], fromfile: str, tofile: str, n: int = 3) -> Iterator[str]:
+    """``difflib.unified_diff`` without its junk heuristic: in a layer file `{` and `}` lines are common
+    enough to count as junk there, so an unchanged `{` between two renamed lines showed as removed and
+    added again."""
+    started = False
+    for group in difflib.SequenceMatcher(None, a, b, autojunk=False).get_grouped_opcodes(n):
+        if not started:
+            started = True
+            yield f"--- {fromfile}\n+++ {tofile}\n"
+        (_, i1, _, j1, _), (_, _, i2, _, j2) = group[0], group[-1]
+        yield f"@@ -{_range(i1, i2)} +{_range(j1, j2)} @@\n"
+        for tag, a1, a2, b1, b2 in group:
+            if tag == "equal":
+                yield from (" " + line for line in a[a1:a2])
+                continue
+            yield from ("-" + line for line in a[a1:a2])
+            yield from ("+" + line for line in b[b1:b2])
+
+
+def _range(start: int, stop: int) -> str:
+    """A hunk's line range as unified diffs write it."""
+    length = stop - start
+    if length == 1:
+        return str(start + 1)
+    return f"{start + 1 if length else start},{length}"
 
 
 def draw(lg, path: Path, before=None, *, collapse: frozenset[str] = frozenset()) -> str | None:

@@ -278,3 +278,40 @@ def test_graph_folder_mirrors_the_tree(tree, tmp_path):
     assert r.exit_code == 0, r.output
     assert sorted(str(p.relative_to(pics)) for p in pics.rglob("*.svg")) == [
         "alpha/layer/quant_paged_attention_layer.svg", "beta/layer/quant_paged_attention_layer.svg"]
+
+
+def _apply(source: list[str], diff: list[str]) -> list[str]:
+    """Apply a unified diff of one file (the hunks in order) to its lines."""
+    out, at = [], 0
+    for line in diff[2:]:
+        if line.startswith("@@"):
+            first, _, count = line.split()[1][1:].partition(",")
+            keep = int(first) - (0 if count == "0" else 1)  # an empty old range names the line before it
+            out += source[at:keep]
+            at = keep
+        elif line.startswith(("-", " ")):
+            assert source[at] == line[1:], (source[at], line)
+            at += 1
+            if line.startswith(" "):
+                out.append(line[1:])
+        else:
+            out.append(line[1:])
+    return out + source[at:]
+
+
+def test_diff_shows_only_changed_lines_and_applies(tmp_path):
+    """Brace-only lines are common in a layer; an unchanged `{` between renamed lines stays context."""
+    src = Path(__file__).parent.parent / "examples" / "aster"
+    shutil.copytree(src, tmp_path / "aster")
+    cpp = tmp_path / "aster" / "flash_attention_layer.cpp"
+    r = _cli("transform", "-s", cpp, "--diff", "--dry-run", "--no-header")
+    lines = r.output.splitlines(keepends=True)
+    start = next(i for i, ln in enumerate(lines) if ln.startswith("--- ") and ln.rstrip().endswith(".cpp"))
+    end = next(i for i in range(start + 2, len(lines)) if lines[i].startswith("--- ") or
+               not lines[i].startswith(("@@", " ", "-", "+")))
+    diff = lines[start:end]
+    assert not [ln for ln in diff if ln.rstrip() in ("-{", "+{", "-}", "+}")]
+    from llm_transform import transform_file
+
+    want = transform_file(cpp, write=False, header=False).cpp_text.decode().splitlines(keepends=True)
+    assert _apply(cpp.read_text(encoding="utf-8").splitlines(keepends=True), diff) == want
