@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 
 import networkx as nx
 
@@ -112,15 +113,17 @@ def _check_nodes(lg: LayerGraph, model: LayerSource, names: dict[str, int], add)
     c = next((model.constant(n) for n in NODE_COUNT if model.constant(n)), None)
     if c is None or names.get(c.name) is None:
         return
-    declared = names[c.name]
     conditional = [n for n in layer.nodes if n.cond]
     unconditional = len(layer.nodes) - len(conditional)
-    resized = [s for s in layer.settings if s.what == "nodes.resize"]
-    uses_const = any(c.name in s.value for s in resized)
-    if not uses_const:
-        return  # resized to something else (an expression, per-branch literals): nothing to compare
+    # the room the graph makes: `resize(NODE_COUNT)`, or an expression of it such as `NODE_COUNT + 4`
+    sizes = [(" ".join(s.value.split()), evaluate(s.value, names)) for s in layer.settings
+             if s.what == "nodes.resize" and re.search(rf"\b{c.name}\b", s.value)]
+    sizes = [(text, v) for text, v in sizes if v is not None]
+    if not sizes:
+        return  # resized to something else (a branch-dependent expression, per-branch literals)
+    what, declared = max(sizes, key=lambda tv: tv[1])
     if not conditional and unconditional != declared:
-        add("error", f"{c.name} is {declared} but the layer declares {unconditional} nodes", c.file, c.span[0],
+        add("error", f"{what} is {declared} but the layer declares {unconditional} nodes", c.file, c.span[0],
             code="node-count", subject=c.name)
     elif conditional and unconditional + len(conditional) > declared and not layer.resize_to_node_id:
         atoms = sorted({a for n in conditional for a, _ in n.cond})
@@ -129,7 +132,7 @@ def _check_nodes(lg: LayerGraph, model: LayerSource, names: dict[str, int], add)
             asg = dict(zip(atoms, values, strict=False))
             worst = max(worst, unconditional + sum(1 for n in conditional if holds(n.cond, asg)))
         if worst > declared:
-            add("error", f"{c.name} is {declared} but up to {worst} nodes are declared", c.file, c.span[0],
+            add("error", f"{what} is {declared} but up to {worst} nodes are declared", c.file, c.span[0],
                 code="node-count", subject=c.name)
 
 

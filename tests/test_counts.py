@@ -59,3 +59,24 @@ def test_an_input_entry_after_the_outputs_is_an_error(tmp_path):
         "IN_HOLDER": "enum entry IN_HOLDER is 17, but the graph numbers its inputs 0..16; entries go inputs "
                      "first, then outputs, then intermediates",
     }
+
+
+def test_nodes_resized_to_an_expression_of_the_count(tmp_path):
+    """`opGraph.nodes.resize(NODE_COUNT + 4)` makes room for NODE_COUNT + 4 nodes: that is what must match."""
+    cpp = _variant(tmp_path, ("NODE_COUNT = 10;", "NODE_COUNT = 6;"),
+                   ("nodes.resize(NODE_COUNT);", "nodes.resize(NODE_COUNT + 4);"))
+    assert load_layer(cpp).errors() == []
+    assert "static const uint64_t NODE_COUNT = 6;" in transform_file(cpp, write=False).cpp_text.decode()
+    wrong = _variant(tmp_path / "w", ("nodes.resize(NODE_COUNT);", "nodes.resize(NODE_COUNT + 4);"))
+    assert [f.message for f in load_layer(wrong).errors()] == ["NODE_COUNT + 4 is 14 but the layer declares 10 nodes"]
+
+
+def test_folded_nodes_leave_the_expression_of_the_count_right(tmp_path):
+    """An anti-outlier fold removes two nodes: the constant drops by two, the `+ 4` stays."""
+    shutil.copytree(FIXTURES / "layers" / "beta_present", tmp_path / "l")
+    cpp = layer_cpp(tmp_path / "l")
+    text = cpp.read_text(encoding="utf-8")
+    cpp.write_text(text.replace("NODE_COUNT = 13;", "NODE_COUNT = 9;").replace(
+        "nodes.resize(NODE_COUNT);", "nodes.resize(NODE_COUNT + 4);"), encoding="utf-8")
+    r = transform_file(cpp, write=False)  # the verifier validates the output's count too
+    assert r.after.meta.get("removed_ops") and "static const uint64_t NODE_COUNT = 7;" in r.cpp_text.decode()
