@@ -17,8 +17,8 @@ from llm_transform.source.names import replace_words
 from .edits import Edit, EditConflict, apply_edits
 
 IN_KINDS = ("input", "weight", "placeholder")
-HEADER_ENUM = ("the tensor enum lives in the header: the float and quant headers cannot both be included in one "
-               "translation unit (same enumerators in one namespace)")
+HEADER_CLASH = ("the float and quant headers cannot both be included in one translation unit: both define these "
+                "in one namespace (renaming them would break the model code that uses them)")
 
 
 @dataclass
@@ -723,8 +723,23 @@ class Renderer:
             new = _guard_name(gd.name, stem, upper)
             for s in gd.name_spans:
                 self.edit(gd.file, s[0], s[1] - s[0], new, "guard")
-        if any(e.file == "h" for _n, _v, e, _i in self.old.meta["enum_info"].entries):
-            self.notes.append(Followup(HEADER_ENUM))
+        kept = self._kept_in_header(names)
+        if kept:
+            self.notes.append(Followup(HEADER_CLASH, f"{self.m.h.path.name}: {', '.join(kept)}"))
+
+    def _kept_in_header(self, names: dict[str, str]) -> list[str]:
+        """What the header defines under the same name in both headers: enumerators of plain enums, structs,
+        constants and functions the rename leaves as they are."""
+        kept = []
+        for e in self.m.enums:
+            if e.file == "h" and e.entries and not (e.scoped and e.name in names):
+                kept.append(f"the entries of enum {e.name}" if e.name else f"enum entry {e.entries[0].name}...")
+        kept += [f"struct {st.name}" for st in self.m.structs if st.file == "h" and st.name not in names]
+        kept += [c.name for c in self.m.constants if c.file == "h" and c.name not in names]
+        kept += [f"{f.short_name}()" for f in self.m.functions
+                 if f.file == "h" and f.body is not None and not f.owner and f.short_name not in names
+                 and f.short_name != "from_json"]  # overloaded on the renamed struct
+        return kept
 
 
     def own_header(self) -> None:

@@ -133,7 +133,8 @@ class DeclReader:
     def enum(self, i: int) -> int:
         v = self.v
         j = i + 1
-        if v.toks[j].text in ("class", "struct"):
+        scoped = v.toks[j].text in ("class", "struct")
+        if scoped:
             j += 1
         name = None
         name_span = None
@@ -167,7 +168,7 @@ class DeclReader:
         semi = close + 1 if v.is_(close + 1, ";") else close
         self.m.enums.append(EnumDecl(self.which, name, name_span, underlying, entries,
                                      v.toks[j].start, v.toks[close].start,
-                                     (v.toks[i].start, v.toks[semi].end)))
+                                     (v.toks[i].start, v.toks[semi].end), scoped=scoped))
         return semi + 1
 
     # -- structs and classes ----------------------------------------------------------------------

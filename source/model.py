@@ -54,6 +54,7 @@ class EnumDecl:
     open_brace: int
     close_brace: int
     span: Span
+    scoped: bool = False  # `enum class` / `enum struct`: its entries are not names of the namespace
 
 
 @dataclass

@@ -142,3 +142,25 @@ def test_scale_names_accept_node_names(tmp_path):
     assert r.exit_code == 0, r.output
     text = (dst / "quant_flash_attention_layer.h").read_text()
     assert "float wPackInputScale = 1;" in text and "float downProjInputScale = 1;" in text
+
+
+@pytest.mark.parametrize(("added", "reported"), [
+    ("struct EmbeddingLayerParam {\n    int vocabSize = 0;\n};\n", "struct EmbeddingLayerParam"),
+    ("enum RotaryMode : int {\n    ROTARY_HALF = 0,\n    ROTARY_FULL,\n};\n", "the entries of enum RotaryMode"),
+    ("static const int MAX_BATCH = 64;\n", "MAX_BATCH"),
+    ("enum class RotaryMode : int {\n    HALF = 0,\n    FULL,\n};\n", None),  # scoped: nothing clashes
+])
+def test_header_definitions_the_rewrite_keeps_are_reported(tmp_path, added, reported):
+    """Both headers define what the rewrite does not rename (model code uses those names): one file cannot
+    include both, and the user is told which names are in the way."""
+    shutil.copytree(FIXTURES / "layers" / "full_fused_qkv_rope", tmp_path / "l")
+    h = tmp_path / "l" / "flash_attention_layer.h"
+    text = h.read_text(encoding="utf-8")
+    h.write_text(text.replace("struct FlashAttentionLayerParam {", added + "struct FlashAttentionLayerParam {", 1),
+                 encoding="utf-8")
+    r = transform_file(layer_cpp(tmp_path / "l"), write=False)
+    notes = [n for n in r.notes if "cannot both be included" in n.kind]
+    if reported is None:
+        assert notes == []
+    else:
+        assert [n.detail for n in notes] == [f"flash_attention_layer.h: {reported}"]
