@@ -10,7 +10,15 @@ import networkx as nx
 
 from llm_transform.source.errors import LayerError
 from llm_transform.source.lexer import PREPROC
-from llm_transform.source.model import CreateCall, EnumDecl, FieldAssign, LayerSource, TensorList
+from llm_transform.source.model import (
+    Constant,
+    CreateCall,
+    EnumDecl,
+    FieldAssign,
+    GraphSetting,
+    LayerSource,
+    TensorList,
+)
 
 from .catalogue import catalogue
 from .conditions import MAX_ATOMS, Assignment, assignments, describe, holds
@@ -70,6 +78,28 @@ def tensor_enums(model: LayerSource) -> list[EnumDecl]:
         if names & used or (e.name and "Tensor" in e.name and names):
             out.append(e)
     return out
+
+
+@dataclass(frozen=True)
+class NodeRoom:
+    """What sizes the node list: ``opGraph.nodes.resize(X)`` with X a literal, a count constant
+    (``NODE_COUNT``, ``NODE_COUNT_MAX``...) or an expression of one (``NODE_COUNT + 4``)."""
+
+    setting: GraphSetting
+    constant: Constant | None  # the count constant X names, if any
+
+
+def node_room(model: LayerSource) -> NodeRoom | None:
+    """The one fixed ``nodes.resize`` of the layer (a later ``resize(nodeId)`` aside), or None when there is
+    none or several (sizes per branch) or it names more than one constant."""
+    fixed = [s for s in model.layer.settings if s.what == "nodes.resize" and s.value.strip() != "nodeId"]
+    if len(fixed) != 1:
+        return None
+    names = [c for w in dict.fromkeys(re.findall(r"[A-Za-z_]\w*", fixed[0].value))
+             if (c := model.constant(w)) is not None]
+    if len(names) > 1 or (not names and not re.fullmatch(r"\s*\d+[uUlL]*\s*", fixed[0].value)):
+        return None
+    return NodeRoom(fixed[0], names[0] if names else None)
 
 
 def needs_compiler_values(model: LayerSource) -> bool:

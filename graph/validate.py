@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import itertools
-import re
 
 import networkx as nx
 
 from llm_transform.source.model import LayerSource
 
-from .build import EnumInfo, evaluate, param_assigns
+from .build import EnumInfo, evaluate, node_room, param_assigns
 from .catalogue import catalogue
 from .conditions import holds
 from .layer_graph import OP, Finding, LayerGraph
@@ -17,7 +16,6 @@ from .layer_graph import OP, Finding, LayerGraph
 IN_COUNT = ("IN_TENSOR_COUNT",)
 OUT_COUNT = ("OUT_TENSOR_COUNT",)
 MID_COUNT = ("INTERMEDIATE_TENSOR_COUNT", "INTERNAL_TENSOR_COUNT", "INTERMIDATE_TENSOR_COUNT")
-NODE_COUNT = ("NODE_COUNT",)
 
 
 def validate(lg: LayerGraph) -> list[Finding]:
@@ -109,22 +107,23 @@ def _check_fields(lg: LayerGraph, add) -> None:
 
 
 def _check_nodes(lg: LayerGraph, model: LayerSource, names: dict[str, int], add) -> None:
+    """The room ``nodes.resize`` makes (a literal, a count constant of any name, or an expression of one
+    such as ``NODE_COUNT + 4``) against the nodes the layer declares."""
     layer = model.layer
-    c = next((model.constant(n) for n in NODE_COUNT if model.constant(n)), None)
-    if c is None or names.get(c.name) is None:
+    room = node_room(model)
+    if room is None:
+        return  # sized per branch, by a branch-dependent expression, or only by nodeId
+    declared = evaluate(room.setting.value, names)
+    if declared is None:
         return
+    what = " ".join(room.setting.value.split())
+    where = (room.constant.file, room.constant.span[0]) if room.constant else ("cpp", room.setting.span[0])
+    subject = room.constant.name if room.constant else "nodes.resize"
     conditional = [n for n in layer.nodes if n.cond]
     unconditional = len(layer.nodes) - len(conditional)
-    # the room the graph makes: `resize(NODE_COUNT)`, or an expression of it such as `NODE_COUNT + 4`
-    sizes = [(" ".join(s.value.split()), evaluate(s.value, names)) for s in layer.settings
-             if s.what == "nodes.resize" and re.search(rf"\b{c.name}\b", s.value)]
-    sizes = [(text, v) for text, v in sizes if v is not None]
-    if not sizes:
-        return  # resized to something else (a branch-dependent expression, per-branch literals)
-    what, declared = max(sizes, key=lambda tv: tv[1])
     if not conditional and unconditional != declared:
-        add("error", f"{what} is {declared} but the layer declares {unconditional} nodes", c.file, c.span[0],
-            code="node-count", subject=c.name)
+        add("error", f"{what} is {declared} but the layer declares {unconditional} nodes", *where,
+            code="node-count", subject=subject)
     elif conditional and unconditional + len(conditional) > declared and not layer.resize_to_node_id:
         atoms = sorted({a for n in conditional for a, _ in n.cond})
         worst = 0
@@ -132,8 +131,8 @@ def _check_nodes(lg: LayerGraph, model: LayerSource, names: dict[str, int], add)
             asg = dict(zip(atoms, values, strict=False))
             worst = max(worst, unconditional + sum(1 for n in conditional if holds(n.cond, asg)))
         if worst > declared:
-            add("error", f"{what} is {declared} but up to {worst} nodes are declared", c.file, c.span[0],
-                code="node-count", subject=c.name)
+            add("error", f"{what} is {declared} but up to {worst} nodes are declared", *where,
+                code="node-count", subject=subject)
 
 
 def _check_dataflow(lg: LayerGraph, model: LayerSource, add) -> None:

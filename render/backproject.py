@@ -7,6 +7,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from llm_transform.graph.build import node_room
 from llm_transform.graph.layer_graph import LayerGraph
 from llm_transform.graph.passes import ChangeLog, Followup, Plan
 from llm_transform.source.errors import LayerError
@@ -212,15 +213,28 @@ class Renderer:
         for t in self.new.meta.get("removed_tensors", []):
             e, idx = next((e, idx) for name, _v, e, idx in info.entries if name == t)
             self._delete_enum_entry(e.file, e.entries[idx])
-        c = self.m.constant("NODE_COUNT")
-        if c is not None:
-            m = re.fullmatch(r"(\d+)([uUlL]*)", c.value.strip())
-            if not m:
-                raise LayerError(self.m.file(c.file).path, self.m.line(c.file, c.span[0]),
-                                 f"NODE_COUNT = {c.value} is not a literal; cannot remove the folded nodes")
-            value = int(m.group(1)) - len(removed_ops)
-            self.edit(c.file, c.value_span[0], c.value_span[1] - c.value_span[0], f"{value}{m.group(2)}",
-                      "NODE_COUNT")
+        self._shrink_node_room(len(removed_ops))
+
+    def _shrink_node_room(self, removed: int) -> None:
+        """The node list's size (the literal `nodes.resize` names, directly or through its count constant)
+        drops by the nodes removed; a layer sized only by `resize(nodeId)` needs nothing."""
+        layer = self.m.layer
+        room = node_room(self.m)
+        if room is None:
+            if any(s.what == "nodes.resize" and s.value.strip() != "nodeId" for s in layer.settings):
+                s = next(s for s in layer.settings if s.what == "nodes.resize")
+                raise LayerError(self.m.cpp.path, self.m.line("cpp", s.span[0]),
+                                 f"nodes.resize({s.value.strip()}) is not sized by one literal or count constant; "
+                                 "cannot remove the folded nodes")
+            return
+        which, value, span = (room.constant.file, room.constant.value, room.constant.value_span) if room.constant \
+            else ("cpp", room.setting.value, room.setting.value_span)
+        m = re.fullmatch(r"(\d+)([uUlL]*)", value.strip())
+        if not m or span is None:
+            name = room.constant.name if room.constant else "nodes.resize"
+            raise LayerError(self.m.file(which).path, self.m.line(which, span[0] if span else 0),
+                             f"{name} = {value.strip()} is not a literal; cannot remove the folded nodes")
+        self.edit(which, span[0], span[1] - span[0], f"{int(m.group(1)) - removed}{m.group(2)}", "node count")
 
     def _delete_enum_entry(self, which: str, ent) -> None:
         src = self.m.file(which)

@@ -257,7 +257,8 @@ class BodyReader:
         if n >= 3 and self._is_graph(texts[0]) and texts[1] == ".":
             if texts[2] == "nodes" and n >= 6 and texts[3] == "." and texts[4] == "resize":
                 value = v.text(i + 6, semi - 1)
-                self.layer.settings.append(GraphSetting("nodes.resize", value, span, cond))
+                self.layer.settings.append(GraphSetting("nodes.resize", value, span, cond,
+                                                        (toks[i + 6].start, toks[semi - 2].end)))
                 if value.strip() in ("nodeId",):
                     self.layer.resize_to_node_id = True
                 return

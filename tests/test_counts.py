@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import shutil
 
+import pytest
+
 from llm_transform import load_layer, transform_file
 from tests.conftest import FIXTURES, layer_cpp
 
@@ -80,3 +82,23 @@ def test_folded_nodes_leave_the_expression_of_the_count_right(tmp_path):
         "nodes.resize(NODE_COUNT);", "nodes.resize(NODE_COUNT + 4);"), encoding="utf-8")
     r = transform_file(cpp, write=False)  # the verifier validates the output's count too
     assert r.after.meta.get("removed_ops") and "static const uint64_t NODE_COUNT = 7;" in r.cpp_text.decode()
+
+
+@pytest.mark.parametrize(("count", "resize", "after"), [
+    ("NODE_COUNT_MAX = 13;", "nodes.resize(NODE_COUNT_MAX);", "static const uint64_t NODE_COUNT_MAX = 11;"),
+    ("NODE_COUNT = 13;", "nodes.resize(13);", "opGraph.nodes.resize(11);"),
+])
+def test_folded_nodes_shrink_whatever_sizes_the_node_list(tmp_path, count, resize, after):
+    """The constant the resize names, whatever its name, or the resize's own literal."""
+    shutil.copytree(FIXTURES / "layers" / "beta_present", tmp_path / "l")
+    cpp = layer_cpp(tmp_path / "l")
+    text = cpp.read_text(encoding="utf-8").replace("NODE_COUNT = 13;", count)
+    cpp.write_text(text.replace("nodes.resize(NODE_COUNT);", resize), encoding="utf-8")
+    assert load_layer(cpp).errors() == []
+    assert after in transform_file(cpp, write=False).cpp_text.decode()
+
+
+def test_a_count_constant_of_another_name_is_checked(tmp_path):
+    cpp = _variant(tmp_path, ("NODE_COUNT = 10;", "NODE_COUNT_MAX = 9;"),
+                   ("nodes.resize(NODE_COUNT);", "nodes.resize(NODE_COUNT_MAX);"))
+    assert [f.message for f in load_layer(cpp).errors()] == ["NODE_COUNT_MAX is 9 but the layer declares 10 nodes"]
