@@ -75,13 +75,20 @@ def validate(lg: LayerGraph) -> list[Finding]:
             add("error", f"enum entry {name} is {value}, but the graph numbers its {kind}s {span}; entries go "
                 "inputs first, then outputs, then intermediates", e.file, e.entries[idx].span[0],
                 code="id-range", subject=name)
-    # `opGraph.inTensorNum = 17;` written as a literal is a count like the constants
+    # `opGraph.inTensorNum = 17;` written as a literal is a count like the constants; one set from another
+    # group's count (`internalTensorNum = IN_TENSOR_COUNT`, seen in real layers) changes with the rewrite
     for s in model.layer.settings:
         actual = {"inTensorNum": n_in, "outTensorNum": n_out, "internalTensorNum": n_mid}.get(s.what)
         v = s.value.strip().rstrip("uUlL")
-        if actual is not None and v.isdigit() and int(v) != actual:
+        if actual is None:
+            continue
+        if v.isdigit() and int(v) != actual:
             add("error", f"{model.layer.graph_var}.{s.what} is {v} but the enum has {actual}", "cpp", s.span[0],
                 code="count", subject=s.what)
+        elif not v.isdigit() and not s.cond and (value := evaluate(s.value, names)) not in (None, actual):
+            add("warning", f"{model.layer.graph_var}.{s.what} = {' '.join(s.value.split())} is {value} but the "
+                f"enum has {actual}; it follows that expression through the rewrite", "cpp", s.span[0],
+                code="count-expression", subject=s.what)
     _check_nodes(lg, model, names, add)
     _check_dataflow(lg, model, add)
     _check_fields(lg, add)

@@ -102,3 +102,15 @@ def test_a_count_constant_of_another_name_is_checked(tmp_path):
     cpp = _variant(tmp_path, ("NODE_COUNT = 10;", "NODE_COUNT_MAX = 9;"),
                    ("nodes.resize(NODE_COUNT);", "nodes.resize(NODE_COUNT_MAX);"))
     assert [f.message for f in load_layer(cpp).errors()] == ["NODE_COUNT_MAX is 9 but the layer declares 10 nodes"]
+
+
+def test_a_graph_count_set_from_another_groups_constant_is_a_warning(tmp_path):
+    """`internalTensorNum = IN_TENSOR_COUNT` (seen in real layers): said, not refused; the rewrite keeps it."""
+    cpp = _variant(tmp_path, ("opGraph.internalTensorNum = INTERMEDIATE_TENSOR_COUNT;",
+                              "opGraph.internalTensorNum = IN_TENSOR_COUNT;"))
+    lg = load_layer(cpp)
+    assert lg.errors() == []
+    assert [f.message for f in lg.findings()] == [
+        "opGraph.internalTensorNum = IN_TENSOR_COUNT is 17 but the enum has 12; it follows that expression "
+        "through the rewrite"]
+    assert "opGraph.internalTensorNum = IN_TENSOR_COUNT;" in transform_file(cpp, write=False).cpp_text.decode()
