@@ -7,7 +7,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from llm_transform.graph.build import node_room
+from llm_transform.graph.build import evaluate, node_room
 from llm_transform.graph.layer_graph import LayerGraph
 from llm_transform.graph.passes import ChangeLog, Followup, Plan
 from llm_transform.source.errors import LayerError
@@ -18,6 +18,8 @@ from llm_transform.source.names import replace_words
 from .edits import Edit, EditConflict, apply_edits
 
 IN_KINDS = ("input", "weight", "placeholder")
+COUNT_FOLLOWS = ("a graph count is set from another count's constant and follows it through the rewrite; check "
+                 "the value it gets")
 HEADER_CLASH = ("the float and quant headers cannot both be included in one translation unit: both define these "
                 "in one namespace (renaming them would break the model code that uses them)")
 
@@ -230,11 +232,22 @@ class Renderer:
         which, value, span = (room.constant.file, room.constant.value, room.constant.value_span) if room.constant \
             else ("cpp", room.setting.value, room.setting.value_span)
         m = re.fullmatch(r"(\d+)([uUlL]*)", value.strip())
-        if not m or span is None:
+        number = evaluate(value, self._names()) if span is not None else None
+        if number is None:
             name = room.constant.name if room.constant else "nodes.resize"
             raise LayerError(self.m.file(which).path, self.m.line(which, span[0] if span else 0),
-                             f"{name} = {value.strip()} is not a literal; cannot remove the folded nodes")
-        self.edit(which, span[0], span[1] - span[0], f"{int(m.group(1)) - removed}{m.group(2)}", "node count")
+                             f"{name} = {value.strip()} cannot be evaluated; cannot remove the folded nodes")
+        # a literal keeps its suffix; an expression of literals (`11 + 2`) becomes the number it now is
+        self.edit(which, span[0], span[1] - span[0], f"{number - removed}{m.group(2) if m else ''}", "node count")
+
+    def _names(self, counts: dict[str, int] | None = None) -> dict[str, int]:
+        """Enum entries and the pair's constants with their values (``counts`` overriding constants)."""
+        names = dict(self.old.meta["enum_info"].values)
+        for c in self.m.constants:
+            v = (counts or {}).get(c.name, evaluate(c.value, names))
+            if v is not None:
+                names[c.name] = v
+        return names
 
     def _delete_enum_entry(self, which: str, ent) -> None:
         src = self.m.file(which)
@@ -256,6 +269,7 @@ class Renderer:
         new_kinds = {t: self.new.tensor_kind(t) for t in self.new.tensors()}
         n_in = sum(1 for k in new_kinds.values() if k in IN_KINDS)
         n_mid = sum(1 for k in new_kinds.values() if k == "intermediate")
+        new_counts: dict[str, int] = {}
         for cname, value in (("IN_TENSOR_COUNT", n_in), ("INTERMEDIATE_TENSOR_COUNT", n_mid),
                              ("INTERNAL_TENSOR_COUNT", n_mid), ("INTERMIDATE_TENSOR_COUNT", n_mid)):
             c = self.m.constant(cname)
@@ -264,14 +278,22 @@ class Renderer:
             m = re.fullmatch(r"(\d+)([uUlL]*)", c.value.strip())
             if not m:
                 continue  # an expression over sentinels: stays, the verifier checks it
+            new_counts[cname] = value
             if int(m.group(1)) != value:
                 self.edit(c.file, c.value_span[0], c.value_span[1] - c.value_span[0], f"{value}{m.group(2)}",
                           cname)
+        before, after = self._names(), self._names(new_counts)
         for s in self.m.layer.settings:  # `opGraph.inTensorNum = 17;` written as a literal
             value = {"inTensorNum": n_in, "internalTensorNum": n_mid}.get(s.what)
             m = re.fullmatch(r"(\d+)([uUlL]*)", s.value.strip())
             if value is not None and m and s.value_span and int(m.group(1)) != value:
                 self.edit("cpp", s.value_span[0], s.value_span[1] - s.value_span[0], f"{value}{m.group(2)}", s.what)
+            elif value is not None and not m:  # an expression: it follows the constants it names
+                old, new = evaluate(s.value, before), evaluate(s.value, after)
+                if old is not None and new is not None and old != new and new != value:
+                    self.notes.append(Followup(COUNT_FOLLOWS, f"{self.m.layer.graph_var}.{s.what} = "
+                                               f"{' '.join(s.value.split())} becomes {new} (was {old}); the "
+                                               f"layer has {value}"))
 
     # -- tensor lists -----------------------------------------------------------------------------
     def lists(self) -> None:

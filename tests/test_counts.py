@@ -86,6 +86,7 @@ def test_folded_nodes_leave_the_expression_of_the_count_right(tmp_path):
 
 @pytest.mark.parametrize(("count", "resize", "after"), [
     ("NODE_COUNT_MAX = 13;", "nodes.resize(NODE_COUNT_MAX);", "static const uint64_t NODE_COUNT_MAX = 11;"),
+    ("NODE_COUNT = 11 + 2;", "nodes.resize(NODE_COUNT);", "static const uint64_t NODE_COUNT = 11;"),
     ("NODE_COUNT = 13;", "nodes.resize(13);", "opGraph.nodes.resize(11);"),
 ])
 def test_folded_nodes_shrink_whatever_sizes_the_node_list(tmp_path, count, resize, after):
@@ -113,4 +114,7 @@ def test_a_graph_count_set_from_another_groups_constant_is_a_warning(tmp_path):
     assert [f.message for f in lg.findings()] == [
         "opGraph.internalTensorNum = IN_TENSOR_COUNT is 17 but the enum has 12; it follows that expression "
         "through the rewrite"]
-    assert "opGraph.internalTensorNum = IN_TENSOR_COUNT;" in transform_file(cpp, write=False).cpp_text.decode()
+    r = transform_file(cpp, write=False)
+    assert "opGraph.internalTensorNum = IN_TENSOR_COUNT;" in r.cpp_text.decode()
+    assert [n.detail for n in r.notes if "follows it through the rewrite" in n.kind] == [
+        "opGraph.internalTensorNum = IN_TENSOR_COUNT becomes 28 (was 17); the layer has 12"]
