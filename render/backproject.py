@@ -204,13 +204,18 @@ class Renderer:
             if left:
                 raise LayerError(src.path, src.line_of(left[0].start),
                                  f"cannot remove node {var}: it is used outside its setup")
-            create = next((c for c in layer.creates if c.node == var), None)
-            if create is not None and create.param is not None:
-                users = [c for c in layer.creates if c.param is create.param]
-                if len(users) == 1:
-                    self._delete_statement(create.param.span)
-                    for a in self._assigns(create.param):
-                        self._delete_statement(a.span)
+        removed_vars = {self.old.graph.nodes[op]["node"] for op in removed_ops}
+        dropped: set[int] = set()
+        for op in removed_ops:  # a param only removed nodes were created from goes with them
+            create = next((c for c in layer.creates if c.node == self.old.graph.nodes[op]["node"]), None)
+            if create is None or create.param is None or id(create.param) in dropped:
+                continue
+            if all(c.node in removed_vars for c in layer.creates if c.param is create.param):
+                dropped.add(id(create.param))
+                self._delete_statement(create.param.span)
+                for a in self._assigns(create.param):
+                    self._delete_statement(a.span)
+        self._delete_comments_of_deleted_code()
         info = self.old.meta["enum_info"]
         for t in self.new.meta.get("removed_tensors", []):
             e, idx = next((e, idx) for name, _v, e, idx in info.entries if name == t)
@@ -532,6 +537,34 @@ class Renderer:
             elif plan.keep_fields is not None and a.path not in plan.keep_fields:
                 self._delete_statement(a.span)
         return absorbed
+
+    def _delete_comments_of_deleted_code(self) -> None:
+        """A comment on lines of its own that stands right above code the rewrite deletes, and speaks for
+        nothing else (every code line up to the next blank line goes), goes with it."""
+        src = self.m.cpp
+        lines = src.text.split("\n")
+        starts = [0]
+        for ln in lines[:-1]:
+            starts.append(starts[-1] + len(ln) + 1)
+        index = {at: i for i, at in enumerate(starts)}
+        gone = {i for e in self.edits["cpp"] if e.why == "delete" and e.offset in index  # whole lines
+                for i in range(index[e.offset], src.line_of(e.offset + e.length - 1))}
+        i = 0
+        while i < len(lines):
+            if not lines[i].strip().startswith("//") or i in gone:
+                i += 1
+                continue
+            j = i
+            while j < len(lines) and lines[j].strip().startswith("//"):
+                j += 1
+            k = j
+            code = []
+            while k < len(lines) and lines[k].strip():
+                code.append(k)
+                k += 1
+            if code and code[0] == j and all(c in gone for c in code):
+                self.edit("cpp", starts[i], starts[j] - starts[i], "", "delete")
+            i = j
 
     def _delete_statement(self, span) -> None:
         src = self.m.cpp

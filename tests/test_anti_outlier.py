@@ -25,3 +25,40 @@ def test_beta_adds_are_folded_into_the_quant_norms():
     assert "addParam.elewiseType" in text  # still used by the residual adds
     assert "WrenAntiQuantLayer(" in text
     assert any(c.get("removed") for c in r.changes.changes)
+
+
+def _variant(tmp_path, *edits):
+    import shutil
+
+    shutil.copytree(FIXTURES / "layers" / "anti_outlier_v1_mlp_bias", tmp_path / "l")
+    cpp = layer_cpp(tmp_path / "l")
+    text = cpp.read_text(encoding="utf-8")
+    for old, new in edits:
+        assert old in text, old
+        text = text.replace(old, new)
+    cpp.write_text(text, encoding="utf-8")
+    return cpp
+
+
+ADD = "    addParam.elewiseType = atb::infer::ElewiseParam::ElewiseType::ELEWISE_ADD;\n"
+
+
+def test_a_param_only_the_folded_adds_used_goes_with_them(tmp_path):
+    own = ("    atb::infer::ElewiseParam betaParam;\n"
+           "    betaParam.elewiseType = atb::infer::ElewiseParam::ElewiseType::ELEWISE_ADD;\n")
+    cpp = _variant(tmp_path, (ADD, ADD + own),
+                   ("(addParam, &inputNormBetaAddNode", "(betaParam, &inputNormBetaAddNode"),
+                   ("(addParam, &selfNormBetaAddNode", "(betaParam, &selfNormBetaAddNode"))
+    text = transform_file(cpp, write=False).cpp_text.decode()  # verified: nothing else changes
+    assert "betaParam" not in text and ADD in text
+
+
+def test_a_comment_that_spoke_only_for_a_folded_add_goes_with_it(tmp_path):
+    beta = "    CREATE_OPERATION(addParam, &selfNormBetaAddNode.operation);\n"
+    decl = "    atb::infer::ElewiseParam addParam;\n"
+    cpp = _variant(tmp_path, (beta, "    // the anti-outlier beta, after the post norm\n" + beta),
+                   (decl, "    // one add param for the beta and residual adds\n" + decl))
+    text = transform_file(cpp, write=False).cpp_text.decode()
+    assert "after the post norm" not in text
+    # above code that stays (the param the residual adds still use): it stays
+    assert "    // one add param for the beta and residual adds\n" + decl in text
