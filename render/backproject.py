@@ -107,7 +107,15 @@ class Renderer:
                 start = src.line_start(ent.span[0])
                 if text[start: ent.span[0]].strip():  # shares its line: insert inline
                     self.edit(e.file, ent.span[0], 0, "".join(f"{n}, " for n in names), "enum")
-                else:
+                else:  # above the comment lines that label the anchor, if any
+                    floor = e.entries[idx - 1].span[1] if idx else e.open_brace + 1
+                    while start > floor:
+                        above = src.line_start(start - 1)
+                        line = text[above:start].strip()
+                        if above < floor or not (line.startswith("//") or (line.startswith("/*")
+                                                                          and line.endswith("*/"))):
+                            break
+                        start = above
                     self.edit(e.file, start, 0, "".join(f"{indent}{n},{nl}" for n in names), "enum")
                 continue
             nxt = e.entries[idx + 1] if idx + 1 < len(e.entries) else None

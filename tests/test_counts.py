@@ -118,3 +118,11 @@ def test_a_graph_count_set_from_another_groups_constant_is_a_warning(tmp_path):
     assert "opGraph.internalTensorNum = IN_TENSOR_COUNT;" in r.cpp_text.decode()
     assert [n.detail for n in r.notes if "follows it through the rewrite" in n.kind] == [
         "opGraph.internalTensorNum = IN_TENSOR_COUNT becomes 28 (was 17); the layer has 12"]
+
+
+def test_an_entry_added_before_the_placeholder_goes_above_its_comment(tmp_path):
+    """A comment on its own line above IN_HOLDER labels IN_HOLDER: the shared beta goes above the comment."""
+    holder = "    IN_HOLDER,                      // fills unused slots of composite ops\n"
+    cpp = _variant(tmp_path, (holder, "    // fills unused slots of composite ops\n    IN_HOLDER,\n"))
+    text = transform_file(cpp, write=False).cpp_text.decode()
+    assert "    IN_BETA,\n    // fills unused slots of composite ops\n    IN_HOLDER,\n" in text
