@@ -391,9 +391,10 @@ class Renderer:
         col = start - src.line_start(start)
         for i in range(len(elems)):
             e = elems[i]
-            at, prev_end = _outer(e)[0], _outer(elems[i - 1])[1]
+            at = _outer(e)[0]
             line = src.line_of(at)
             if i:
+                prev_end = _outer(elems[i - 1])[1]
                 gap = text[prev_end:at]
                 same_line = "\n" not in gap
                 w = shown_width(i) + 1  # and the comma or brace after it
@@ -551,9 +552,7 @@ class Renderer:
         nothing else (every code line up to the next blank line goes), goes with it."""
         src = self.m.cpp
         lines = src.text.split("\n")
-        starts = [0]
-        for ln in lines[:-1]:
-            starts.append(starts[-1] + len(ln) + 1)
+        starts = src.line_starts
         index = {at: i for i, at in enumerate(starts)}
         gone = {i for e in self.edits["cpp"] if e.why == "delete" and e.offset in index  # whole lines
                 for i in range(index[e.offset], src.line_of(e.offset + e.length - 1))}
@@ -565,12 +564,10 @@ class Renderer:
             j = i
             while j < len(lines) and lines[j].strip().startswith("//"):
                 j += 1
-            k = j
-            code = []
+            k = j  # the code lines the comment stands above, up to the next blank line
             while k < len(lines) and lines[k].strip():
-                code.append(k)
                 k += 1
-            if code and code[0] == j and all(c in gone for c in code):
+            if k > j and all(c in gone for c in range(j, k)):
                 self.edit("cpp", starts[i], starts[j] - starts[i], "", "delete")
             i = j
 

@@ -65,7 +65,7 @@ class SourceFile:
         return cls.from_bytes(path, data)
 
     @cached_property
-    def _line_starts(self) -> list[int]:
+    def line_starts(self) -> list[int]:
         starts = [0]
         text = self.text
         i = text.find("\n")
@@ -75,10 +75,10 @@ class SourceFile:
         return starts
 
     def line_of(self, offset: int) -> int:
-        return bisect.bisect_right(self._line_starts, offset)
+        return bisect.bisect_right(self.line_starts, offset)
 
     def line_start(self, offset: int) -> int:
-        return self._line_starts[self.line_of(offset) - 1]
+        return self.line_starts[self.line_of(offset) - 1]
 
     def indent_at(self, offset: int) -> str:
         """The white space that begins the line holding ``offset``."""
