@@ -128,7 +128,12 @@ def _check_nodes(lg: LayerGraph, model: LayerSource, names: dict[str, int], add)
     subject = room.constant.name if room.constant else "nodes.resize"
     conditional = [n for n in layer.nodes if n.cond]
     unconditional = len(layer.nodes) - len(conditional)
-    if not conditional and unconditional != declared:
+    # a layer that shrinks the list to what it used (a later `nodes.resize(nodeId)`) reserves room first: its
+    # size is an upper bound, too small only when fewer than the nodes created
+    if not conditional and layer.resize_to_node_id and unconditional > declared:
+        add("error", f"{what} is {declared} but the layer creates {unconditional} nodes", *where,
+            code="node-count", subject=subject)
+    elif not conditional and not layer.resize_to_node_id and unconditional != declared:
         add("error", f"{what} is {declared} but the layer declares {unconditional} nodes", *where,
             code="node-count", subject=subject)
     elif conditional and unconditional + len(conditional) > declared and not layer.resize_to_node_id:

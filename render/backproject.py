@@ -223,7 +223,7 @@ class Renderer:
                 self._delete_statement(create.param.span)
                 for a in self._assigns(create.param):
                     self._delete_statement(a.span)
-        self._delete_comments_of_deleted_code()
+        self._close_blank_gaps()
         info = self.old.meta["enum_info"]
         for t in self.new.meta.get("removed_tensors", []):
             e, idx = next((e, idx) for name, _v, e, idx in info.entries if name == t)
@@ -547,29 +547,24 @@ class Renderer:
                 self._delete_statement(a.span)
         return absorbed
 
-    def _delete_comments_of_deleted_code(self) -> None:
-        """A comment on lines of its own that stands right above code the rewrite deletes, and speaks for
-        nothing else (every code line up to the next blank line goes), goes with it."""
+    def _close_blank_gaps(self) -> None:
+        """Whole lines deleted between two blank lines would leave two blank lines in a row: the blank line
+        below them goes too. Comments are never deleted: one above removed code now speaks for what replaced
+        it (a quant norm that adds the beta itself)."""
         src = self.m.cpp
         lines = src.text.split("\n")
         starts = src.line_starts
         index = {at: i for i, at in enumerate(starts)}
-        gone = {i for e in self.edits["cpp"] if e.why == "delete" and e.offset in index  # whole lines
+        gone = {i for e in self.edits["cpp"] if e.why == "delete" and e.offset in index
                 for i in range(index[e.offset], src.line_of(e.offset + e.length - 1))}
-        i = 0
-        while i < len(lines):
-            if not lines[i].strip().startswith("//") or i in gone:
-                i += 1
+        for i in sorted(gone):
+            if i - 1 in gone or i == 0:
                 continue
             j = i
-            while j < len(lines) and lines[j].strip().startswith("//"):
+            while j in gone:
                 j += 1
-            k = j  # the code lines the comment stands above, up to the next blank line
-            while k < len(lines) and lines[k].strip():
-                k += 1
-            if k > j and all(c in gone for c in range(j, k)):
-                self.edit("cpp", starts[i], starts[j] - starts[i], "", "delete")
-            i = j
+            if j < len(lines) - 1 and not lines[i - 1].strip() and not lines[j].strip():
+                self.edit("cpp", starts[j], starts[j + 1] - starts[j], "", "delete blank")
 
     def _delete_statement(self, span) -> None:
         src = self.m.cpp

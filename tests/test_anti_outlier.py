@@ -53,12 +53,14 @@ def test_a_param_only_the_folded_adds_used_goes_with_them(tmp_path):
     assert "betaParam" not in text and ADD in text
 
 
-def test_a_comment_that_spoke_only_for_a_folded_add_goes_with_it(tmp_path):
+def test_a_comment_above_a_folded_add_stays(tmp_path):
+    """Every comment of the float layer stays where it was: one above a folded add now speaks for the quant
+    norm that adds the beta itself."""
     beta = "    CREATE_OPERATION(addParam, &selfNormBetaAddNode.operation);\n"
     decl = "    atb::infer::ElewiseParam addParam;\n"
     cpp = _variant(tmp_path, (beta, "    // the anti-outlier beta, after the post norm\n" + beta),
                    (decl, "    // one add param for the beta and residual adds\n" + decl))
     text = transform_file(cpp, write=False).cpp_text.decode()
-    assert "after the post norm" not in text
-    # above code that stays (the param the residual adds still use): it stays
+    assert "    // the anti-outlier beta, after the post norm\n" in text
+    assert "selfNormBetaAddNode" not in text
     assert "    // one add param for the beta and residual adds\n" + decl in text

@@ -165,7 +165,6 @@ atb::Status WrenAntiQuantLayer(const WrenAntiQuantLayerParam &param, atb::Operat
     selfNormNode.inTensorIds = {INTERMIDATE_SELFRESIDUALADDOUT, IN_SELFOUTNORMWEIGHT, IN_BETA};
     selfNormNode.outTensorIds = {INTERMIDATE_SELFNORMBETAOUT};
 
-
     atb_speed::common::MlpGateParamV2 mlpParam;
     mlpParam.commDownParam.rank = param.rank;
     mlpParam.commDownParam.rankSize = param.rankSize;

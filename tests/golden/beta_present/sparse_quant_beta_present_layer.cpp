@@ -175,7 +175,6 @@ atb::Status WrenAntiSparseQuantLayer(const WrenAntiSparseQuantLayerParam &param,
     selfNormNode.inTensorIds = {INTERMIDATE_SELFRESIDUALADDOUT, IN_SELFOUTNORMWEIGHT, IN_BETA};
     selfNormNode.outTensorIds = {INTERMIDATE_SELFNORMBETAOUT};
 
-
     atb_speed::common::MlpGateParamV2 mlpParam;
     mlpParam.commDownParam.rank = param.rank;
     mlpParam.commDownParam.rankSize = param.rankSize;
