@@ -244,6 +244,9 @@ def _linked_names(model: LayerSource) -> dict[str, tuple[str, str, int]]:
     for kind, decl in (("struct", model.param_struct), ("class", model.binder.decl if model.binder else None)):
         if decl is not None:
             names[decl.name] = (kind, decl.file, decl.name_span[0])
+    for st in model.structs:  # a type defined in both headers is defined twice where both are included
+        if st.file == "h" and not model.used_outside(st.name):
+            names.setdefault(st.name, ("type", st.file, st.name_span[0]))
     for g in model.guards:
         names.setdefault(g.name, ("include guard", g.file, g.define_span[0]))
     return names

@@ -20,6 +20,8 @@ from .edits import Edit, EditConflict, apply_edits
 IN_KINDS = ("input", "weight", "placeholder")
 COUNT_FOLLOWS = ("a graph count is set from another count's constant and follows it through the rewrite; check "
                  "the value it gets")
+RENAMED_TYPES = ("types the header defines besides the layer's own are renamed, so that the float and quant headers "
+                 "can be included together; model code that uses them with the quant layer needs the new names")
 HEADER_CLASH = ("the float and quant headers cannot both be included in one translation unit: both define these "
                 "in one namespace (renaming them would break the model code that uses them)")
 
@@ -761,6 +763,16 @@ class Renderer:
             names[self.m.param_struct.name] = layer_name(self.m.param_struct.name)
         if self.m.binder:
             names[self.m.binder.name] = layer_name(self.m.binder.name)
+        # another type the header defines would be defined twice where both headers are included: it takes a
+        # name of its own too, unless code outside the pair takes it (a function the pair declares only)
+        own = {layer.func.short_name, *(s.name for s in (self.m.param_struct, self.m.binder) if s)}
+        moved = []
+        for st in self.m.structs:
+            if st.file == "h" and st.name not in own and not self.m.used_outside(st.name):
+                names[st.name] = layer_name(st.name)
+                moved.append(f"{st.name} -> {names[st.name]}")
+        if moved:
+            self.notes.append(Followup(RENAMED_TYPES, ", ".join(moved)))
         for e in self.m.enums:
             if e.name:
                 names[e.name] = layer_name(e.name)
@@ -782,8 +794,14 @@ class Renderer:
             src = self.m.file(which) if (which == "cpp" or self.m.h) else None
             if src is None:
                 continue
-            for t in src.tokens:
-                if t.kind == IDENT and t.text in names:
+            own = {name.rsplit("::", 1)[-1] for _w, name, _s in self.m.namespaces} | set(names) | {
+                s.name for s in self.m.structs}
+            toks = src.tokens
+            for k, t in enumerate(toks):
+                # `atb::infer::SelfAttentionParam` is another type than the layer's own `SelfAttentionParam`:
+                # a name qualified by a namespace or class other than the pair's is not the pair's
+                foreign = k >= 2 and toks[k - 1].text == "::" and toks[k - 2].text not in own
+                if t.kind == IDENT and t.text in names and not foreign:
                     self.edit(which, t.start, t.end - t.start, names[t.text], "rename")
                 elif t.kind == STRING and renamed(t.text) != t.text:
                     self.edit(which, t.start, t.end - t.start, renamed(t.text), "rename in string")

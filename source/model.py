@@ -7,6 +7,7 @@ the renderer uses its spans to place edits.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -321,6 +322,14 @@ class LayerSource:
         if self.h is None:
             return {}
         return {self.cpp.path.parent / i.target: self.h.encode() for i in self.own_header_includes()}
+
+    def used_outside(self, type_name: str) -> bool:
+        """Whether code outside the pair takes the type: a function the pair declares but does not define
+        has it among its parameters."""
+        defined = {f.short_name for f in self.functions if f.body is not None}
+        word = re.compile(rf"\b{re.escape(type_name)}\b")
+        return any(f.body is None and f.short_name not in defined and word.search(f.params_text)
+                   for f in self.functions)
 
     def constant(self, name: str) -> Constant | None:
         for c in self.constants:

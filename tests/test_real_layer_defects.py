@@ -76,3 +76,70 @@ def test_fold_treats_both_sites_alike_and_leaves_no_double_blank_line(sparse):
     for comment in ("// 反离群点: 归一化输出加上 beta 偏移 (anti-outlier shift)\n", "// 同样加上 beta 偏移\n"):
         after = text.split(comment, 1)[1]
         assert after.startswith("\n") or not after.lstrip().startswith("CREATE_OPERATION(betaAddParam")
+
+
+# -- a type the header defines besides the layer's own is not defined twice --------------------------------
+def _with_header_type(tmp_path, header_extra: str, cpp_old: str = "", cpp_new: str = ""):
+    shutil.copytree(FIXTURES / "layers" / "full_fused_qkv_rope", tmp_path / "l")
+    h = tmp_path / "l" / "flash_attention_layer.h"
+    text = h.read_text(encoding="utf-8")
+    h.write_text(text.replace("struct FlashAttentionLayerParam {", header_extra + "struct FlashAttentionLayerParam {",
+                              1), encoding="utf-8")
+    cpp = layer_cpp(tmp_path / "l")
+    if cpp_old:
+        text = cpp.read_text(encoding="utf-8")
+        assert cpp_old in text
+        cpp.write_text(text.replace(cpp_old, cpp_new, 1), encoding="utf-8")
+    return cpp
+
+
+EMBEDDING = "struct EmbeddingLayerParam {\n    int vocabSize = 0;\n};\n"
+
+
+@MODES
+def test_a_second_header_struct_takes_a_name_of_its_own(tmp_path, sparse):
+    r = transform_file(_with_header_type(tmp_path, EMBEDDING), sparse=sparse, write=False)
+    camel = "SparseQuant" if sparse else "Quant"
+    h = r.h_text.decode()
+    assert f"struct Embedding{camel}LayerParam {{" in h and "EmbeddingLayerParam" not in h
+    notes = [n for n in r.notes if "renamed" in n.kind]
+    assert [n.detail for n in notes] == [f"EmbeddingLayerParam -> Embedding{camel}LayerParam"]
+    assert not [n for n in r.notes if "cannot both be included" in n.kind]
+
+
+@MODES
+def test_a_header_struct_the_layer_uses_is_renamed_where_it_is_used(tmp_path, sparse):
+    """A helper type of the header that the layer function itself uses (a local `SelfAttentionParam`)."""
+    extra = "struct SelfAttentionParam {\n    int headNum = 0;\n};\n"
+    cpp = _with_header_type(tmp_path, extra, "    atb::GraphParam opGraph;\n",
+                            "    SelfAttentionParam localAttention;\n    localAttention.headNum = param.headNum;\n"
+                            "    atb::GraphParam opGraph;\n")
+    r = transform_file(cpp, sparse=sparse, write=False)
+    camel = "SparseQuant" if sparse else "Quant"
+    assert f"    SelfAttention{camel}Param localAttention;\n" in r.cpp_text.decode()
+    assert f"struct SelfAttention{camel}Param {{" in r.h_text.decode()
+
+
+def test_a_header_struct_that_code_outside_the_pair_takes_keeps_its_name(tmp_path):
+    """A function the header only declares (defined elsewhere) takes the type: renaming it would break that
+    code, so the name stays and the user is told the headers cannot be included together."""
+    extra = EMBEDDING + ("atb::Status EmbeddingLayer(const EmbeddingLayerParam &param, "
+                         "atb::Operation **operation);\n")
+    r = transform_file(_with_header_type(tmp_path, extra), write=False)
+    assert "struct EmbeddingLayerParam {" in r.h_text.decode()
+    notes = [n.detail for n in r.notes if "cannot both be included" in n.kind]
+    assert notes == ["flash_attention_layer.h: struct EmbeddingLayerParam"]
+
+
+def test_the_verifier_refuses_a_header_type_defined_twice(tmp_path):
+    from llm_transform.verify import check_against
+
+    cpp = _with_header_type(tmp_path, EMBEDDING)
+    r = transform_file(cpp)
+    gen_h = r.target_h
+    gen_h.write_text(gen_h.read_text(encoding="utf-8").replace("EmbeddingQuantLayerParam", "EmbeddingLayerParam"),
+                     encoding="utf-8")
+    _, rejections = check_against(cpp, r.target_cpp)
+    assert [(x.kind, x.message) for x in rejections] == [
+        ("float-clash", "the type EmbeddingLayerParam has the float pair's name; building or including both layers "
+                        "would clash")]

@@ -145,7 +145,6 @@ def test_scale_names_accept_node_names(tmp_path):
 
 
 @pytest.mark.parametrize(("added", "reported"), [
-    ("struct EmbeddingLayerParam {\n    int vocabSize = 0;\n};\n", "struct EmbeddingLayerParam"),
     ("enum RotaryMode : int {\n    ROTARY_HALF = 0,\n    ROTARY_FULL,\n};\n", "the entries of enum RotaryMode"),
     ("static const int MAX_BATCH = 64;\n", "MAX_BATCH"),
     ("enum class RotaryMode : int {\n    HALF = 0,\n    FULL,\n};\n", None),  # scoped: nothing clashes
