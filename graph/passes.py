@@ -30,7 +30,7 @@ class Options:
     telechat: bool = True
     scale_names: dict[str, str] = field(default_factory=dict)  # point label or op name -> field base name
     beta: str = "shared"  # "shared" (one IN_BETA for every quant RmsNorm) | "per-norm" (IN_<NORM>_BETA each)
-    unpack_mlp: bool = False  # split a packed gate-up MLP weight into up and gate weights
+    unpack_mlp: bool = True  # split a packed gate-up MLP weight into up and gate weights (the precedent)
 
 
 @dataclass
@@ -81,7 +81,7 @@ UPGRADED = "V1 type upgraded to V2; check that the comm fields moved into commPa
 DROPPED = "float assignment dropped: the upgraded type has no such field"
 SPLIT = "packed gate-up weight split into up and gate weights; the model must supply the two weights"
 KEPT_PACKED = ("packed gate-up MLP kept packed; the model must supply the packed weight's deqscale and bias in "
-               "the up slots (--unpack-mlp splits it)")
+               "the up slots (without --keep-packed-mlp it is split)")
 NOT_SPLIT = "packed gate-up MLP not split"
 
 

@@ -205,8 +205,9 @@ def _scale_names(path: Path, files: list[Path]) -> dict[str, str]:
               help="QKV linears: LinearParam + linearType INT8 (majority), or LinearQuantParam.")
 @click.option("--beta", type=click.Choice(["shared", "per-norm"]), default="shared", show_default=True,
               help="RmsNorm betas: one IN_BETA shared by every quantized norm, or one IN_<NORM>_BETA per norm.")
-@click.option("--unpack-mlp", is_flag=True,
-              help="Split a packed gate-up MLP weight into separate up and gate weights (isPack = false).")
+@click.option("--unpack-mlp/--keep-packed-mlp", default=True, show_default=True,
+              help="Split a packed gate-up MLP weight into separate up and gate weights (isPack = false), as "
+                   "hand-written quant layers do, or keep it packed.")
 @click.option("--no-upgrade", is_flag=True, help="Keep V1 ParallelParam/MlpGateParam sites float instead of upgrading.")
 @click.option("--no-telechat", is_flag=True, help="Keep telechat-local parallel/MLP types float.")
 @click.option("--keep-names", is_flag=True, help="Do not rename the layer function, struct, binder, guard...")

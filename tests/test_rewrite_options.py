@@ -50,10 +50,12 @@ def test_beta_per_norm_keeps_an_existing_beta():
 
 @MODES
 @pytest.mark.parametrize("case", ["full_parallel_mlp_v1", "v1_types", "enum_mixed_prefixes"])
-def test_unpack_mlp(case, sparse):
+def test_packed_mlp_is_unpacked_by_default(case, sparse):
+    """As the hand-written quant layers do: separate up and gate weights, each with its own deqscale and bias,
+    `isPack = false`; `unpack_mlp=False` (`--keep-packed-mlp`) keeps the packed form."""
     cpp = layer_cpp(FIXTURES / "layers" / case)
-    packed = transform_file(cpp, sparse=sparse, write=False)
-    r = transform_file(cpp, sparse=sparse, write=False, options=Options(unpack_mlp=True))
+    packed = transform_file(cpp, sparse=sparse, write=False, options=Options(unpack_mlp=False))
+    r = transform_file(cpp, sparse=sparse, write=False)
     mlp = next(op for op in r.after.ops() if r.after.role(op) == "mlp")
     float_w = r.before.inputs_of(mlp)[1]
     ins = r.after.inputs_of(mlp)
@@ -74,14 +76,24 @@ def test_unpack_mlp(case, sparse):
     assert any("split into" in f["kind"] for f in r.report()["followups"])
 
 
-def test_packed_is_the_default():
-    r = transform_file(layer_cpp(FIXTURES / "layers" / "v1_types"), write=False)
+def test_keep_packed_mlp_option():
+    r = transform_file(layer_cpp(FIXTURES / "layers" / "v1_types"), write=False, options=Options(unpack_mlp=False))
     assert any("kept packed" in f["kind"] for f in r.report()["followups"])
     assert re.search(r"\w+\.isPack = true;", r.cpp_text.decode())
 
 
+def test_keep_packed_mlp_on_the_command_line(tmp_path):
+    shutil.copytree(FIXTURES / "layers" / "v1_types", tmp_path / "l")
+    cpp = layer_cpp(tmp_path / "l")
+    kept = CliRunner().invoke(main, ["transform", "-s", str(cpp), "--keep-packed-mlp", "--dry-run", "--json"])
+    split = CliRunner().invoke(main, ["transform", "-s", str(cpp), "--dry-run", "--json"])
+    assert kept.exit_code == split.exit_code == 0, kept.output + split.output
+    assert "kept packed" in kept.output and "split into" not in kept.output
+    assert "split into" in split.output and "kept packed" not in split.output
+
+
 OPTION_SETS = {"linear-quant": Options(qkv_style="linear-quant"), "per-norm": Options(beta="per-norm"),
-               "unpack-mlp": Options(unpack_mlp=True), "no-upgrade": Options(upgrade_v1=False),
+               "keep-packed-mlp": Options(unpack_mlp=False), "no-upgrade": Options(upgrade_v1=False),
                "no-telechat": Options(telechat=False)}
 
 

@@ -22,7 +22,7 @@
 
 namespace atb_speed {
 namespace dorado {
-static const uint64_t IN_TENSOR_COUNT = 26;
+static const uint64_t IN_TENSOR_COUNT = 29;
 static const uint64_t OUT_TENSOR_COUNT = 1;
 static const uint64_t INTERMEDIATE_TENSOR_COUNT = 12;
 static const uint64_t NODE_COUNT = 10;
@@ -220,20 +220,22 @@ atb::Status FlashAttentionRopeQuantLayer(const FlashAttentionRopeQuantLayerParam
     mlpParam.activationType = atb::infer::ActivationType::ACTIVATION_SWISH;
     mlpParam.transposeB = true;
     mlpParam.isBias = true;
-    mlpParam.isPack = true;
+    mlpParam.isPack = false;
     mlpParam.commDownParam.backend = param.backend;
     mlpParam.isQuant = true;
     mlpParam.quantUpParam.quantType = atb::infer::QUANT_INT8;
     mlpParam.quantUpParam.isQuantOp = false;
+    mlpParam.quantGateParam.quantType = atb::infer::QUANT_INT8;
+    mlpParam.quantGateParam.isQuantOp = false;
     mlpParam.quantDownParam.quantType = atb::infer::QUANT_INT8;
     mlpParam.quantDownParam.elewiseType = atb::infer::ElewiseParam::ElewiseType::ELEWISE_QUANT;
     mlpParam.quantDownParam.inputScale = param.ffnOutInputScale;
     mlpParam.quantDownParam.inputOffset = param.ffnOutInputOffset;
     atb_speed::common::MlpGateLayerV2(mlpParam, &mlpNode.operation);
-    mlpNode.inTensorIds = {INTERMIDATE_SELFNORMOUT, IN_MLPGATEUPWEIGHT, IN_HOLDER, IN_MLPDOWNWEIGHT,
-                           IN_MLPGATEUP_DEQSCALE, IN_HOLDER, IN_MLPDOWN_DEQSCALE, IN_MLPGATEUP_BIAS, IN_HOLDER,
-                           IN_MLPDOWN_BIAS, IN_HOLDER, IN_HOLDER, IN_HOLDER, IN_HOLDER, IN_HOLDER, IN_HOLDER, IN_HOLDER,
-                           IN_HOLDER, IN_HOLDER};
+    mlpNode.inTensorIds = {INTERMIDATE_SELFNORMOUT, IN_MLP_UP_WEIGHT, IN_MLP_GATE_WEIGHT, IN_MLPDOWNWEIGHT,
+                           IN_MLP_UP_DEQSCALE, IN_MLP_GATE_DEQSCALE, IN_MLPDOWN_DEQSCALE, IN_MLP_UP_BIAS,
+                           IN_MLP_GATE_BIAS, IN_MLPDOWN_BIAS, IN_HOLDER, IN_HOLDER, IN_HOLDER, IN_HOLDER, IN_HOLDER,
+                           IN_HOLDER, IN_HOLDER, IN_HOLDER, IN_HOLDER};
     mlpNode.outTensorIds = {INTERMIDATE_MLPOUT};
 
     CreateOperation(addParam, &mlpResidualAddNode.operation);
