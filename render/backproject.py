@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from llm_transform.graph.build import evaluate, node_room
 from llm_transform.graph.layer_graph import LayerGraph
+from llm_transform.graph.naming import prefixed, spell, type_name
 from llm_transform.graph.passes import ChangeLog, Followup, Plan
 from llm_transform.source.errors import LayerError
 from llm_transform.source.lexer import IDENT, STRING
@@ -742,21 +743,13 @@ class Renderer:
 
     # -- names ------------------------------------------------------------------------------------
     def rename(self) -> None:
-        camel = "SparseQuant" if self.prefix == "sparse_quant" else "Quant"
-        upper = camel.upper() if camel == "Quant" else "SPARSE_QUANT"
+        words = ["Sparse", "Quant"] if self.prefix == "sparse_quant" else ["Quant"]
+        upper = spell(words, "upper_snake")
         names: dict[str, str] = {}
         layer = self.m.layer
 
         def layer_name(n: str) -> str:
-            # FlashAttentionLayer -> FlashAttentionQuantLayer (the human files' rule); names without
-            # "Layer" take the word before their role suffix: ZetaParam -> ZetaQuantParam
-            if "Float" in n:  # AntiFloatLayer -> AntiQuantLayer, FloatFALayer -> QuantFALayer
-                return n.replace("Float", camel, 1)
-            i = n.rfind("Layer")
-            if i != -1:
-                return n[:i] + camel + n[i:]
-            m = re.search(r"(HostBinder|Binder|Param|TensorIdx|TensorId)$", n)
-            return n[: m.start()] + camel + m.group(1) if m else n + camel
+            return type_name(n, words)
 
         names[layer.func.short_name] = layer_name(layer.func.short_name)
         if self.m.param_struct:
@@ -785,8 +778,7 @@ class Renderer:
                 if short.startswith("Create"):
                     names[short] = "Create" + layer_name(short[len("Create"):]) if short != "Create" else short
                 elif f.body is not None:
-                    names[short] = camel + short[:1].upper() + short[1:] if short[:1].isupper() \
-                        else camel.lower() + short[:1].upper() + short[1:]
+                    names[short] = prefixed(short, words)
         self.renames = names
         # the layer's own strings (`opGraph.name`, log texts) name it too: whole words inside them follow
         renamed = replace_words(names)

@@ -143,3 +143,52 @@ def test_the_verifier_refuses_a_header_type_defined_twice(tmp_path):
     assert [(x.kind, x.message) for x in rejections] == [
         ("float-clash", "the type EmbeddingLayerParam has the float pair's name; building or including both layers "
                         "would clash")]
+
+
+# -- invented names keep the casing of the names they come from ---------------------------------------------
+def test_a_lower_camel_helper_stays_lower_camel_in_sparse_mode():
+    r = _run("full_fused_qkv_rope", sparse=True)
+    assert r.renames["reshapeHeads"] == "sparseQuantReshapeHeads"
+    assert "sparseQuantReshapeHeads(oldShape, newShape, param.headNum);" in r.cpp_text.decode()
+
+
+@pytest.mark.parametrize("sparse", [False, True], ids=["quant", "sparse"])
+def test_every_rename_keeps_its_casing(sparse):
+    from llm_transform.graph.naming import casing
+    from tests.conftest import LAYER_DIRS, NEW_IDIOM_DIRS
+
+    checked = 0
+    for d in [*LAYER_DIRS, *NEW_IDIOM_DIRS]:
+        try:
+            r = transform_file(layer_cpp(d), sparse=sparse, write=False, header=False)
+        except LayerError:
+            continue
+        for old, new in r.renames.items():
+            assert casing(new) == casing(old), (d.name, old, new)
+            assert ("sparse" in new.lower()) == sparse and "quant" in new.lower(), (old, new)
+            assert not re.search(r"[Ss]parsequant|SPARSEQUANT|sparse_Quant", new), new  # words run together
+            checked += 1
+        guards = re.findall(r"#ifndef (\w+)", r.h_text.decode())
+        assert all(g == g.upper() for g in guards)
+    assert checked > 50
+
+
+@pytest.mark.parametrize(("name", "sparse_name"), [
+    ("reshapeHeads", "sparseQuantReshapeHeads"), ("ReshapeHeads", "SparseQuantReshapeHeads"),
+    ("reshape_heads", "sparse_quant_reshape_heads"), ("RESHAPE_HEADS", "SPARSE_QUANT_RESHAPE_HEADS"),
+    ("squeeze", "sparse_quant_squeeze"), ("_helper", "sparse_quant__helper"),
+])
+def test_prefixed_names(name, sparse_name):
+    from llm_transform.graph.naming import prefixed
+
+    assert prefixed(name, ["Sparse", "Quant"]) == sparse_name
+
+
+@pytest.mark.parametrize(("name", "quant_name"), [
+    ("FlashAttentionLayer", "FlashAttentionQuantLayer"), ("AntiFloatLayer", "AntiQuantLayer"),
+    ("ZetaParam", "ZetaQuantParam"), ("layer_param", "quant_layer_param"), ("Zeta", "ZetaQuant"),
+])
+def test_type_names(name, quant_name):
+    from llm_transform.graph.naming import type_name
+
+    assert type_name(name, ["Quant"]) == quant_name

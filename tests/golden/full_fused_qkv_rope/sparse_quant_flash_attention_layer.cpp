@@ -79,7 +79,7 @@ static const uint64_t OUT_TENSOR_COUNT = 1;
 static const uint64_t INTERMEDIATE_TENSOR_COUNT = 12;
 static const uint64_t NODE_COUNT = 10;
 
-void sparsequantReshapeHeads(const atb::Dims &oldShape, atb::Dims &newShape, int headNum)
+void sparseQuantReshapeHeads(const atb::Dims &oldShape, atb::Dims &newShape, int headNum)
 {
     // [ntokens, headNum * headDim] -> [ntokens, headNum, headDim]
     newShape.dimNum = 3; // 3: ntokens, headNum, headDim
@@ -207,13 +207,13 @@ atb::Status FlashAttentionSparseQuantLayer(const FlashAttentionSparseQuantLayerP
     selfAttentionKvCacheNode.outTensorIds = {INTERMIDATE_SELFOUT};
     selfAttentionKvCacheNode.inTensorReshapeFuncs.resize(selfAttentionKvCacheNode.inTensorIds.size());
     selfAttentionKvCacheNode.inTensorReshapeFuncs.at(0) = [=](const atb::Dims &oldShape, atb::Dims &newShape) {
-        sparsequantReshapeHeads(oldShape, newShape, param.headNum);
+        sparseQuantReshapeHeads(oldShape, newShape, param.headNum);
     };
     selfAttentionKvCacheNode.inTensorReshapeFuncs.at(1) = [=](const atb::Dims &oldShape, atb::Dims &newShape) {
-        sparsequantReshapeHeads(oldShape, newShape, param.kvHeadNum);
+        sparseQuantReshapeHeads(oldShape, newShape, param.kvHeadNum);
     };
     selfAttentionKvCacheNode.inTensorReshapeFuncs.at(2) = [=](const atb::Dims &oldShape, atb::Dims &newShape) {
-        sparsequantReshapeHeads(oldShape, newShape, param.kvHeadNum);
+        sparseQuantReshapeHeads(oldShape, newShape, param.kvHeadNum);
     };
 
     atb_speed::common::ParallelParamV2 selfOutLinearParam;
