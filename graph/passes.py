@@ -83,6 +83,8 @@ SPLIT = "packed gate-up weight split into up and gate weights; the model must su
 KEPT_PACKED = ("packed gate-up MLP kept packed; the model must supply the packed weight's deqscale and bias in "
                "the up slots (without --keep-packed-mlp it is split)")
 NOT_SPLIT = "packed gate-up MLP not split"
+RECENT = ("fields set that older atb_speed versions lack; check that yours declares them (with your headers on -I "
+          "the verifier checks it)")
 
 
 @dataclass
@@ -397,6 +399,10 @@ def quantize(lg: LayerGraph, opts: Options) -> tuple[LayerGraph, ChangeLog]:
             plan.fields = [(p, v) for p, v in plan.fields if p not in ("isPack", "quantGateParam.quantType",
                                                                       "quantGateParam.isQuantOp")]
             log.followups.append(Followup(KEPT_PACKED, op))
+        recent = set(eff.get("recent_members", []))
+        for path, _ in plan.fields:
+            if path.split(".")[0] in recent:
+                log.followups.append(Followup(RECENT, f"{op}: {eff.name.rsplit('::', 1)[-1]}.{path}"))
         _rewire(g, op, new_ins, lg.outputs_of(op))
         g.nodes[op].update(changed=True, plan=plan)
         if plan.type:
