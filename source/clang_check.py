@@ -119,6 +119,8 @@ def syntax_check(cpp: Path, include_dirs: list[str], text: bytes | None = None,
     for d in result.diagnostics:
         if d.category != "Parse Issue" or (d.file is not None and str(Path(d.file).absolute()) not in own):
             continue
+        if _SYNTAX.match(d.spelling) and _explained_by_missing_names(d, result.diagnostics, files):
+            continue
         if _SYNTAX.match(d.spelling) or (d.spelling == "expected expression" and _empty_expression(d, files)):
             where = _shown(d.file, cpp)
             raise LayerError(where, d.line, f"syntax error: {d.spelling}; fix it and run again")
@@ -133,22 +135,49 @@ def _shown(file: str | None, cpp: Path) -> Path:
     return cpp.parent / p.name if p.parent == cpp.absolute().parent else p
 
 
+#: what libclang says of a name whose declaration is in a header it did not read
+_MISSING_NAME = re.compile(r"^(use of undeclared identifier|unknown type name|no member named|no template named|"
+                           r"use of undeclared|unknown template name)")
+
+
+def _explained_by_missing_names(d: Diagnostic, diags: list[Diagnostic], files: dict[Path, bytes]) -> bool:
+    """`std::copy(std::begin(a), std::end(a), out);` without the system headers: libclang, not knowing
+    `std`, misreads the call and expects a ')' that the text has. A bracket it expects on a line where it
+    already met a name it does not know, while the line's own brackets balance, is the missing headers'
+    doing, not the text's."""
+    m = re.fullmatch(r"expected '([)\]])'", d.spelling)
+    if m is None or d.file is None:
+        return False
+    if not any(o.file == d.file and o.line == d.line and o.column < d.column and _MISSING_NAME.match(o.spelling)
+               for o in diags):
+        return False
+    line = _line_text(d, files)
+    if line is None:
+        return False
+    opening = "(" if m.group(1) == ")" else "["
+    return line.count(opening.encode()) == line.count(m.group(1).encode())
+
+
+def _line_text(d: Diagnostic, files: dict[Path, bytes]) -> bytes | None:
+    path = Path(d.file or "")
+    data = next((v for k, v in files.items() if k.absolute() == path.absolute()), None)
+    try:
+        text = data if data is not None else path.read_bytes()
+    except OSError:
+        return None
+    lines = text.split(b"\n")
+    return lines[d.line - 1] if 0 < d.line <= len(lines) else None
+
+
 def _empty_expression(d: Diagnostic, files: dict[Path, bytes]) -> bool:
     """`x = ;` or `f(a, )`: an expression is missing where the text has none, which no absent header can
     explain (an unknown template such as `std::vector<int>` also gives "expected expression", but not
     right after an `=` or a comma)."""
     if d.file is None or not d.column:
         return False
-    path = Path(d.file)
-    data = next((v for k, v in files.items() if k.absolute() == path.absolute()), None)
-    try:
-        text = data if data is not None else path.read_bytes()
-    except OSError:
+    line = _line_text(d, files)
+    if line is None:
         return False
-    lines = text.split(b"\n")
-    if d.line > len(lines):
-        return False
-    line = lines[d.line - 1]
     before, rest = line[:d.column - 1].rstrip(), line[d.column - 1:]
     # `= ;`, `= ,`, `(a, )`; not `get<std::vector<int>>()` (an empty call after an unknown template)
     return rest[:1] in (b";", b",", b")", b"]", b"}") and before[-1:] in (b"=", b",")

@@ -209,3 +209,39 @@ def test_with_headers_the_verifier_checks_instead():
     stub = FIXTURES.parent / "atb_stub"
     r = _run("full_fused_qkv_rope", sparse=True, include_dirs=[str(stub)])
     assert not [f for f in r.report()["followups"] if "older atb_speed" in f["kind"]]
+
+
+# -- code that only the missing system headers make unreadable is no syntax error ----------------------------
+STD_COPY = """        outTensorDescs.at(0) = inTensorDescs.at(0);
+        int64_t dims[3] = {1, 2, 3};
+        std::copy(std::begin(dims), std::end(dims), outTensorDescs.at(0).shape.dims);
+        return atb::NO_ERROR;"""
+
+
+def _with_std_copy(tmp_path, line: str = STD_COPY):
+    shutil.copytree(FIXTURES / "layers" / "full_fused_qkv_rope", tmp_path / "l")
+    cpp = layer_cpp(tmp_path / "l")
+    text = cpp.read_text(encoding="utf-8")
+    old = "        outTensorDescs.at(0) = inTensorDescs.at(0);\n        return atb::NO_ERROR;"
+    assert old in text
+    cpp.write_text(text.replace(old, line), encoding="utf-8")
+    return cpp
+
+
+def test_std_calls_without_system_headers_are_no_syntax_error(tmp_path):
+    from click.testing import CliRunner
+
+    from llm_transform.cli import main
+
+    cpp = _with_std_copy(tmp_path)
+    r = CliRunner().invoke(main, ["check", str(cpp)])
+    assert r.exit_code == 0, r.output
+    assert "syntax error" not in r.output
+    assert transform_file(cpp, write=False).after.changed_ops()
+
+
+def test_a_real_unbalanced_call_is_still_a_syntax_error(tmp_path):
+    cpp = _with_std_copy(tmp_path, STD_COPY.replace("outTensorDescs.at(0).shape.dims);",
+                                                    "outTensorDescs.at(0).shape.dims;"))
+    with pytest.raises(LayerError, match=r"unbalanced|syntax error"):
+        load_layer(cpp)
