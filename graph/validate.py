@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 
 import networkx as nx
 
@@ -24,9 +25,11 @@ def validate(lg: LayerGraph) -> list[Finding]:
     out: list[Finding] = []
 
     def add(sev: str, msg: str, which: str | None = None, offset: int | None = None, *, code: str = "",
-            subject: str = "") -> None:
+            subject: str = "", at: tuple[str, int] | None = None) -> None:
         path = str(model.file(which).path) if which else lg.path
         line = model.line(which, offset) if which is not None and offset is not None else None
+        if at is not None:  # a place a compiler reported: path and line as it gave them
+            path, line = at
         out.append(Finding(sev, msg, path, line, code, subject))
 
     for msg, which, off in info.problems:
@@ -90,9 +93,39 @@ def validate(lg: LayerGraph) -> list[Finding]:
                 f"enum has {actual}; it follows that expression through the rewrite", "cpp", s.span[0],
                 code="count-expression", subject=s.what)
     _check_nodes(lg, model, names, add)
+    _check_own_names(lg, model, add)
     _check_dataflow(lg, model, add)
     _check_fields(lg, add)
     return out
+
+
+_NAMED = re.compile(r"^(?:unknown type name|use of undeclared identifier|no member named) '(\w+)'"
+                    r"(?: in (?:namespace )?'([\w:]+)')?")
+
+
+def _check_own_names(lg: LayerGraph, model: LayerSource, add) -> None:
+    """libclang, even without the ATB headers, knows the pair's own types and functions: an error that says
+    one of them is unknown where it is used (a line moved above the include or the declaration), or that
+    the layer's own struct lacks a field the pair reads and the struct does not declare, is the float layer's
+    own defect. Rewriting it would carry the defect over under new names."""
+    parsed = lg.meta.get("clang")
+    if parsed is None:
+        return
+    own = {s.name for s in model.structs} | {e.name for e in model.enums if e.name}
+    own |= {f.short_name for f in model.functions if f.short_name not in ("from_json", "main")}
+    fields = {s.name: {f.name for f in s.fields} for s in model.structs}
+    for d in parsed.errors():
+        m = _NAMED.match(d.spelling)
+        if m is None:
+            continue
+        name, scope = m.group(1), (m.group(2) or "").rsplit("::", 1)[-1]
+        member_of_own = d.spelling.startswith("no member") and scope in fields and name not in fields[scope]
+        unknown_own = name in own and (not d.spelling.startswith("no member") or " in namespace " in d.spelling)
+        if member_of_own or unknown_own:
+            add("error", f"the float layer does not compile: {d.spelling}, although the pair declares "
+                f"{name if unknown_own else scope}", code="own-name", subject=name,
+                at=(d.file or lg.path or "", d.line))
+            return
 
 
 def _check_fields(lg: LayerGraph, add) -> None:

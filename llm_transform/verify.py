@@ -21,7 +21,8 @@ from pathlib import Path
 from .graph.build import build_graph
 from .graph.layer_graph import LayerGraph
 from .graph.validate import validate
-from .source.clang_check import ClangResult, Diagnostic, declaring_header, parse
+from .new_errors import declared_names, external, new_errors
+from .source.clang_check import ClangResult, declaring_header, parse
 from .source.errors import LayerError, one_line
 from .source.model import FieldAssign, LayerFunction, LayerSource
 from .source.names import replace_words
@@ -283,34 +284,24 @@ def _bad_names(introduced: list[tuple[str, str]], taken: set[str], cpp_path: str
 
 def _compiler(before: LayerGraph, generated: LayerSource, renames: dict[str, str],
               include_dirs: list[str]) -> list[Rejection]:
-    """libclang errors of the generated pair that the float pair does not have. Compared by message, with
-    the rewrite's renames undone, since added lines that mention an absent ATB header's names give the
-    same messages as the float lines that mention them."""
+    """libclang errors of the generated pair that the float pair does not have at the same place (see
+    ``new_errors``): added lines that mention an absent ATB header's names give the float's messages, but an
+    error about the pair's own names counts only where the float has it too."""
     float_model: LayerSource = before.source
     parsed: ClangResult | None = before.meta.get("clang")
     if parsed is None:  # the float layer was loaded without libclang: nothing to compare with
         return []
-    undo = replace_words({new: old for old, new in renames.items()})
-
-    def key(d: Diagnostic) -> str:
-        return undo(d.spelling)
-
-    old = {key(d) for d in parsed.errors()}
     unsaved = {generated.cpp.path: generated.cpp.encode(), **generated.header_as_included()}
     if generated.h is not None:
         unsaved[generated.h.path] = generated.h.encode()
     dirs = [str(float_model.cpp.path.parent), *include_dirs]
-    # messages the float pair has, as the renamed pair would spell them: no need to locate those
+    # messages about names only an unread header declares may stand anywhere: no need to locate those
     redo = replace_words(renames)
-    known = frozenset(redo(d.spelling) for d in parsed.errors())
+    declared = declared_names(float_model)
+    known = frozenset(redo(d.spelling) for d in parsed.errors() if external(d.spelling, declared))
     result = parse(generated.cpp.path, dirs, unsaved, keep_tu=bool(include_dirs), enums=False, known=known)
     out = []
-    seen: set[str] = set()
-    for d in result.errors():
-        k = key(d)
-        if k in old or k in seen:
-            continue
-        seen.add(k)
+    for d in new_errors(float_model, parsed, generated, result, renames):
         message = f"libclang error the float pair does not have: {d.spelling}"
         m = _NO_MEMBER.search(d.spelling)
         if m and result.tu is not None:
