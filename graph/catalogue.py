@@ -30,6 +30,7 @@ class OpType:
 class Catalogue:
     def __init__(self, data: dict[str, Any]):
         self.types: dict[str, dict[str, Any]] = data.get("types", {})
+        self.styles: dict[str, dict[str, Any]] = data.get("styles", {})
         self.patterns: list[tuple[str, re.Pattern[str]]] = [
             (role, re.compile(p)) for role, pats in data.get("patterns", {}).items() for p in pats
         ]

@@ -15,6 +15,7 @@ from typing import Any
 
 from .build import is_packed, param_assigns
 from .catalogue import OpType, catalogue
+from .fallback import FlagField, float_fallback
 from .layer_graph import LayerGraph, add_tensor
 
 _WEIGHT_SUFFIX = re.compile(r"_?(WEIGHTS?|WEIGTH|WIGHT|WEIGHT_ID)$", re.IGNORECASE)
@@ -29,8 +30,13 @@ class Options:
     upgrade_v1: bool = True
     telechat: bool = True
     scale_names: dict[str, str] = field(default_factory=dict)  # point label or op name -> field base name
-    beta: str = "shared"  # "shared" (one IN_BETA for every quant RmsNorm) | "per-norm" (IN_<NORM>_BETA each)
+    #: "shared" (one IN_BETA for every quant RmsNorm) | "per-norm" (IN_<NORM>_BETA each) | None: as the layer's
+    #: family does it (catalogue styles), else shared
+    beta: str | None = None
     unpack_mlp: bool = True  # split a packed gate-up MLP weight into up and gate weights (the precedent)
+    #: quant points kept float at run time by a layer param flag: sites (qkv, dense, mlp, down), "all", or
+    #: node names
+    float_fallback: tuple[str, ...] = ()
 
 
 @dataclass
@@ -93,6 +99,7 @@ class ChangeLog:
     skipped: list[dict[str, str]] = field(default_factory=list)
     followups: list[Followup] = field(default_factory=list)
     scale_fields: list[ScaleField] = field(default_factory=list)
+    flag_fields: list[FlagField] = field(default_factory=list)
 
     def change(self, op: str, **kw: Any) -> None:
         self.changes.append({"node": op, **kw})
@@ -249,6 +256,9 @@ def quantize(lg: LayerGraph, opts: Options) -> tuple[LayerGraph, ChangeLog]:
 
     int8_out: dict[str, str] = {}
     per_norm_beta: dict[str, str] = {}  # norm gamma -> its own beta (--beta per-norm)
+    style = _style(sites)
+    beta_mode = opts.beta or style.get("beta", "shared")
+    beta_template = style.get("beta_name", "{stem}_BETA")
     for op, quant, out in norm_points:
         fields = _fill(quant["fields"], {**fields_by_point[op], "layer_param": _layer_param(lg, op)})
         plan = Plan(fields=fields)
@@ -276,11 +286,12 @@ def quantize(lg: LayerGraph, opts: Options) -> tuple[LayerGraph, ChangeLog]:
             new.meta.setdefault("removed_ops", []).append(add_op)
             new.meta.setdefault("removed_tensors", []).append(outs[0])
             log.change(add_op, removed=True, reason=f"anti-outlier beta {beta} folded into {op}")
-        elif len(ins) < 3 and opts.beta == "per-norm":
+        elif len(ins) < 3 and beta_mode == "per-norm":
             gamma = ins[1]
             beta = per_norm_beta.get(gamma)
             if beta is None:  # branch variants of one norm share its beta
-                beta = per_norm_beta[gamma] = add_in(f"{_WEIGHT_SUFFIX.sub('', gamma)}_BETA", gamma, 1, "beta")
+                name = beta_template.format(stem=_WEIGHT_SUFFIX.sub("", gamma))
+                beta = per_norm_beta[gamma] = add_in(name, gamma, 1, "beta")
                 added.append(beta)
             new_ins = [*ins[:2], beta]
         elif len(ins) < 3:
@@ -414,9 +425,20 @@ def quantize(lg: LayerGraph, opts: Options) -> tuple[LayerGraph, ChangeLog]:
     for sk in log.skipped:  # what a reviewer looks for: sites the rewrite did not quantize, and why
         if sk["node"] in g and not g.nodes[sk["node"]].get("changed"):
             g.nodes[sk["node"]]["left_float"] = sk["reason"]
+    if opts.float_fallback:
+        new, fb = float_fallback(lg, new, log.scale_fields, opts.float_fallback)
+        log.flag_fields = fb.flags
+        log.followups += [Followup(kind, detail) for kind, detail in fb.notes]
+        new.meta["fallback"] = fb
     new.meta["scale_fields"] = log.scale_fields
     new.meta["mode"] = "sparse" if opts.sparse else "quant"
     return new, log
+
+
+def _style(sites: dict[str, tuple[dict[str, Any], OpType, OpType]]) -> dict[str, Any]:
+    """The layer-wide choices of the family whose types the layer quantizes (one family, else none)."""
+    names = {quant.get("style") for quant, _, _ in sites.values()} - {None}
+    return catalogue().styles.get(names.pop(), {}) if len(names) == 1 else {}
 
 
 def _beta_add(lg: LayerGraph, norm: str) -> tuple[str, str, str] | None:

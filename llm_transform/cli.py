@@ -146,8 +146,6 @@ def _scale_names(path: Path, files: list[Path]) -> dict[str, str]:
     """The --scale-names map, checked before anything runs: keys are quant points or node names of the
     layers given, values distinct C++ identifiers. Usage errors otherwise."""
     from .graph.passes import STANDARD_LABELS
-    from .source.errors import LayerError
-    from .source.reader import read_pair
     from .verify import is_identifier
 
     try:
@@ -169,19 +167,39 @@ def _scale_names(path: Path, files: list[Path]) -> dict[str, str]:
         seen[value] = key
     node_keys = {k: k.removesuffix("#down") for k in names if k not in points}
     if node_keys:
-        nodes: set[str] = set()
-        for cpp in files:
-            try:
-                layer = read_pair(cpp).layer
-            except LayerError:
-                continue  # the run reports that file on its own
-            nodes.update(n.var for n in layer.nodes)
+        nodes = _node_names(files)
         unknown = sorted(k for k, node in node_keys.items() if node not in nodes)
         if unknown:
             raise click.UsageError(f"{path}: unknown key(s) {', '.join(map(repr, unknown))}; keys are quant points "
                                    f"({', '.join(sorted(points))}) or node names of the layers given "
                                    "(add #down for an MLP's down projection)")
     return names
+
+
+def _fallback_sites(text: str, files: list[Path]) -> tuple[str, ...]:
+    """The --float-fallback sites, checked before anything runs: site names or node names of the layers given."""
+    from .graph.fallback import SITES
+
+    sites = tuple(s.strip() for s in text.split(",") if s.strip())
+    unknown = [s for s in sites if s not in (*SITES, "all") and s.removesuffix("#down") not in _node_names(files)]
+    if unknown:
+        raise click.UsageError(f"--float-fallback: unknown site(s) {', '.join(map(repr, unknown))}; give "
+                               f"{', '.join(SITES)}, all, or node names of the layers given")
+    return sites
+
+
+def _node_names(files: list[Path]) -> set[str]:
+    from .source.errors import LayerError
+    from .source.reader import read_pair
+
+    nodes: set[str] = set()
+    for cpp in files:
+        try:
+            layer = read_pair(cpp).layer
+        except LayerError:
+            continue  # the run reports that file on its own
+        nodes.update(n.var for n in layer.nodes)
+    return nodes
 
 
 @main.command()
@@ -203,11 +221,15 @@ def _scale_names(path: Path, files: list[Path]) -> dict[str, str]:
               help="Files transformed at once (default: the number of cores).")
 @click.option("--qkv-style", type=click.Choice(["linear", "linear-quant"]), default="linear", show_default=True,
               help="QKV linears: LinearParam + linearType INT8 (majority), or LinearQuantParam.")
-@click.option("--beta", type=click.Choice(["shared", "per-norm"]), default="shared", show_default=True,
-              help="RmsNorm betas: one IN_BETA shared by every quantized norm, or one IN_<NORM>_BETA per norm.")
+@click.option("--beta", type=click.Choice(["shared", "per-norm"]), default=None,
+              help="RmsNorm betas: one IN_BETA shared by every quantized norm, or one IN_<NORM>_BETA per norm "
+                   "(default: as hand-written layers of the layer's family do, else shared).")
 @click.option("--unpack-mlp/--keep-packed-mlp", default=True, show_default=True,
               help="Split a packed gate-up MLP weight into separate up and gate weights (isPack = false), as "
                    "hand-written quant layers do, or keep it packed.")
+@click.option("--float-fallback", "float_fallback", default="", metavar="SITES",
+              help="Add a layer param flag per quant point that keeps it float at run time (if (flag) {float} else "
+                   "{quant}): qkv, dense, mlp, down, all, or node names, comma-separated.")
 @click.option("--no-upgrade", is_flag=True, help="Keep V1 ParallelParam/MlpGateParam sites float instead of upgrading.")
 @click.option("--no-telechat", is_flag=True, help="Keep telechat-local parallel/MLP types float.")
 @click.option("--keep-names", is_flag=True, help="Do not rename the layer function, struct, binder, guard...")
@@ -220,9 +242,9 @@ def _scale_names(path: Path, files: list[Path]) -> dict[str, str]:
 @log_level_option
 def transform(source: Path, enable_sparse: bool, output_dir: Path | None, recursive: bool, dry_run: bool,
               show_diff: bool, as_json: bool, quiet: bool, strict: bool, force: bool, no_header: bool,
-              jobs: int | None, qkv_style: str, beta: str, unpack_mlp: bool, no_upgrade: bool, no_telechat: bool,
-              keep_names: bool, scale_names: Path | None, graph_out: Path | None, include_dirs: tuple[Path, ...],
-              log_level: str | None) -> None:
+              jobs: int | None, qkv_style: str, beta: str | None, unpack_mlp: bool, float_fallback: str,
+              no_upgrade: bool, no_telechat: bool, keep_names: bool, scale_names: Path | None, graph_out: Path | None,
+              include_dirs: tuple[Path, ...], log_level: str | None) -> None:
     """Write quant_<name>.cpp/.h (or sparse_quant_<name>.cpp/.h) for each float layer."""
     _setup_logging(log_level)
     import os
@@ -241,8 +263,9 @@ def transform(source: Path, enable_sparse: bool, output_dir: Path | None, recurs
                 if found.subfolders_with_layers else "; give a layer .cpp or its folder")
         _fail_early(f"{source}: no layer .cpp files here{hint}", as_json)
     names = _scale_names(scale_names, found.layers) if scale_names is not None else {}
+    fallback = _fallback_sites(float_fallback, found.layers)
     opts = Options(qkv_style=qkv_style, upgrade_v1=not no_upgrade, telechat=not no_telechat, scale_names=names,
-                   beta=beta, unpack_mlp=unpack_mlp)
+                   beta=beta, unpack_mlp=unpack_mlp, float_fallback=fallback)
     many = len(found.layers) > 1 or source.is_dir()
     job_list = [run.Job(cpp, run.mirrored_dir(source, cpp, output_dir), sparse=enable_sparse, write=not dry_run,
                         force=force, header=not no_header, options=opts, keep_names=keep_names,

@@ -20,7 +20,7 @@ from .source.clang_check import ClangResult, Diagnostic
 from .source.model import LayerSource
 
 #: messages about a name that some unread header declares; the name is the quoted word
-_MISSING_NAME = re.compile(r"^(?:use of undeclared identifier|unknown type name|no template named|"
+_MISSING_NAME = re.compile(r"^(?:use of undeclared identifier|unknown type name|no template named|no type named|"
                            r"use of undeclared label|unknown template name|no member named) '(\w+)'")
 
 

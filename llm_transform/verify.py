@@ -217,7 +217,10 @@ def _unwired_fields(float_model: LayerSource, generated: LayerSource, renames: d
     added = [f for f in new_struct.fields if f.name not in had]
     readers = sorted({renames.get(r.function, r.function) for r in float_model.json_reads})
     reads = {(r.function, r.field) for r in generated.json_reads}
-    values = " ".join(a.value for a in generated.layer.assigns)
+    layer = generated.layer
+    # an op's param reads a field in a value, or through the branch that chooses the op's form
+    conds = {atom for item in (*layer.creates, *layer.lists, *layer.assigns) for atom, _ in item.cond}
+    values = " ".join([*(a.value for a in layer.assigns), *conds])
     out = []
     for f in added:
         where = (str(generated.file(new_struct.file).path), generated.line(new_struct.file, f.span[0]))
@@ -228,7 +231,7 @@ def _unwired_fields(float_model: LayerSource, generated: LayerSource, renames: d
                                      "not set it"))
         if not re.search(rf"\b{re.escape(f.name)}\b", values):
             out.append(Rejection("unwired-field", *where, f"the param field {f.name} it adds is read by no op's "
-                                 "param"))
+                                 "param or branch"))
     return out
 
 

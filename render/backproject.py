@@ -8,6 +8,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from llm_transform.graph.build import evaluate, node_room
+from llm_transform.graph.fallback import Branch
 from llm_transform.graph.layer_graph import LayerGraph
 from llm_transform.graph.naming import prefixed, spell, type_name
 from llm_transform.graph.passes import ChangeLog, Followup, Plan
@@ -74,6 +75,7 @@ class Renderer:
         if not self.keep_names:
             self.rename()
         self.own_header()
+        self.branches()
         try:
             cpp = apply_edits(self.m.cpp.text, self.edits["cpp"])
             h = apply_edits(self.m.h.text, self.edits["h"]) if self.m.h else None
@@ -315,10 +317,11 @@ class Renderer:
     def lists(self) -> None:
         done: dict[int, list[str]] = {}
         for op in self.new.changed_ops():
-            v = self.old.graph.nodes[op]["variant"]
+            src = self.new.graph.nodes[op].get("source_op", op)  # a quant form of a branched op: its float op
+            v = self.old.graph.nodes[src]["variant"]
             for which_list, old_names, new_names in (
-                (v.in_list, self.old.inputs_of(op), self.new.inputs_of(op)),
-                (v.out_list, self.old.outputs_of(op), self.new.outputs_of(op)),
+                (v.in_list, self.old.inputs_of(src), self.new.inputs_of(op)),
+                (v.out_list, self.old.outputs_of(src), self.new.outputs_of(op)),
             ):
                 if which_list is None or old_names == new_names:
                     continue
@@ -448,10 +451,21 @@ class Renderer:
             if create is not None and create.param is not None:
                 by_decl[id(create.param)].append((op, create))
                 decls[id(create.param)] = create.param
+        branched = self._branched()
         for key, users in by_decl.items():
             decl = decls[key]
-            plans = [self.new.graph.nodes[op].get("plan") if op in self.new.graph else None for op, _ in users]
+            plans = [self._plan_of(op, branched) for op, _ in users]
             if all(p is None for p in plans):
+                continue
+            if any(op in branched for op, _ in users):
+                # the float form of a branched op still reads this param: every rewritten user gets its own,
+                # a branched one inside its quant branch
+                for (op, c), plan in zip(users, plans, strict=True):
+                    if plan is not None and op in branched:
+                        self._fresh_params(decl, [(op, c)], [plan], copy_from=decl.var)
+                rest = [(u, p) for u, p in zip(users, plans, strict=True) if p is not None and u[0] not in branched]
+                if rest:
+                    self._fresh_params(decl, [u for u, _ in rest], [p for _, p in rest], copy_from=decl.var)
                 continue
             keys = {p.key() if p else None for p in plans}
             same_shape = None not in keys and len({(p.type, tuple(f for f, _ in p.fields)) for p in plans}) == 1
@@ -465,6 +479,15 @@ class Renderer:
                 self._fresh_params(decl, [u for u, p in zip(users, plans, strict=True) if p],
                                    [p for p in plans if p], copy_from=None)
         del layer
+
+    def _branched(self) -> dict[str, Branch]:
+        """Ops of the float graph set up twice by a float fallback, by op."""
+        fb = self.new.meta.get("fallback")
+        return {b.op: b for b in fb.branches} if fb else {}
+
+    def _plan_of(self, op: str, branched: dict[str, Branch]) -> Plan | None:
+        node = branched[op].quant_op if op in branched else op
+        return self.new.graph.nodes[node].get("plan") if node in self.new.graph else None
 
     def _assigns(self, decl: ParamDecl):
         return [a for a in self.m.layer.assigns if a.param is decl]
@@ -603,14 +626,14 @@ class Renderer:
         return out
 
     def _fresh_params(self, decl: ParamDecl, users, plans: list[Plan], copy_from: str | None) -> None:
-        taken = {p.var for p in self.m.layer.params}
+        taken = {p.var for p in self.m.layer.params} | {n for _, n in self.introduced}
         groups: dict[tuple, list] = {}
         for (op, create), plan in zip(users, plans, strict=True):
             groups.setdefault(plan.key(), []).append((op, create, plan))
         for items in groups.values():
             op, create, plan = items[0]
             node = self.old.graph.nodes[op]["node"]
-            base = re.sub(r"Node$", "", node) + "Param"
+            base = re.sub(r"Node$", "", node.split("@")[0]) + "Param"
             name = base
             k = 2
             while name in taken:
@@ -679,9 +702,48 @@ class Renderer:
         anchor = cpp_inc[-1]
         self.edit(anchor.file, anchor.span[1], 0, f'{self.nl(anchor.file)}#include "{include}"', "include")
 
+    # -- float fallback branches -------------------------------------------------------------------
+    #: edits that hold for the float form as much as for the quant one
+    _BOTH_FORMS = frozenset({"rename", "rename in string", "guard", "own header"})
+
+    def branches(self) -> None:
+        """Each branched op's statements become `if (flag) { float form } else { quant form }`: the float form
+        is the original text, the quant form that text with the rewrite's edits inside it."""
+        src = self.m.cpp
+        nl = src.newline
+        for b in self._branched().values():
+            v = self.old.graph.nodes[b.op]["variant"]
+            own = [(v.create.statement_start, v.create.span[1]), v.in_list.span,
+                   *([v.out_list.span] if v.out_list else [])]
+            lo, hi = src.line_start(min(a for a, _ in own)), self.line_end("cpp", max(e for _, e in own)) + 1
+            inside = [e for e in self.edits["cpp"] if lo <= e.offset and e.offset + e.length <= hi
+                      and not (e.length == 0 and e.offset == hi)]
+            if any(e.offset < lo < e.offset + e.length or e.offset < hi < e.offset + e.length
+                   for e in self.edits["cpp"]):
+                raise LayerError(src.path, src.line_of(lo), f"internal: an edit crosses the setup of {b.op}; "
+                                 "please report this file")
+            self.edits["cpp"] = [e for e in self.edits["cpp"] if e not in inside]
+            block = src.text[lo:hi]
+            shifted = [Edit(e.offset - lo, e.length, e.text, e.why) for e in inside]
+            float_form = apply_edits(block, [e for e in shifted if e.why in self._BOTH_FORMS])
+            quant_form = apply_edits(block, shifted)
+            indent = src.indent_at(v.create.statement_start)
+            unit = "\t" if indent.startswith("\t") else "    "
+
+            def deeper(text: str, unit: str = unit) -> str:
+                return "".join(unit + ln if ln.strip() else ln for ln in text.splitlines(keepends=True))
+
+            text = (f"{indent}if ({b.condition}) {{{nl}{deeper(float_form)}{indent}}} else {{{nl}"
+                    f"{deeper(quant_form)}{indent}}}{nl}")
+            self.edit("cpp", lo, hi - lo, text, "fallback branch")
+
     # -- param struct and JSON --------------------------------------------------------------------
     def struct_and_json(self) -> None:
-        fields = self.new.meta.get("scale_fields", [])
+        scales = self.new.meta.get("scale_fields", [])
+        fb = self.new.meta.get("fallback")
+        # (name, type, default) of every field the rewrite adds: scale / offset pairs, then fallback flags
+        fields = [(n, typ, d) for f in scales for n, typ, d in ((f.scale, "float", "1"), (f.offset, "int", "0"))]
+        fields += [(f.name, "bool", "false") for f in (fb.flags if fb else [])]
         st = self.m.param_struct
         if not fields or st is None:
             return
@@ -696,11 +758,11 @@ class Renderer:
             rest = src.text[last.span[1]:at].strip()
             if rest and not rest.startswith("//"):  # more code (the closing brace) shares the line
                 at = last.span[1]
-            text = "".join(f"{nl}{indent}float {f.scale} = 1;{nl}{indent}int {f.offset} = 0;" for f in fields)
+            text = "".join(f"{nl}{indent}{typ} {n} = {d};" for n, typ, d in fields)
             self.edit(st.file, at, 0, text, "struct fields")
         else:
             indent = src.indent_at(st.span[0]) + "    "
-            text = "".join(f"{indent}float {f.scale} = 1;{nl}{indent}int {f.offset} = 0;{nl}" for f in fields)
+            text = "".join(f"{indent}{typ} {n} = {d};{nl}" for n, typ, d in fields)
             self.edit(st.file, src.line_start(st.close_brace), 0, text, "struct fields")
         reads = self.m.json_reads
         by_func: dict[str, list] = defaultdict(list)
@@ -732,12 +794,11 @@ class Renderer:
             if mt:
                 target = mt.group(1)
             lines = []
-            for f in fields:
-                for fld, typ in ((f.scale, "float"), (f.offset, "int")):
-                    if style == "get_to":
-                        lines.append(f'{obj}.at("{fld}").get_to({target}.{fld});')
-                    else:
-                        lines.append(f'{target}.{fld} = {obj}["{fld}"].get<{typ}>();')
+            for fld, typ, _ in fields:
+                if style == "get_to":
+                    lines.append(f'{obj}.at("{fld}").get_to({target}.{fld});')
+                else:
+                    lines.append(f'{target}.{fld} = {obj}["{fld}"].get<{typ}>();')
             nl = fsrc.newline
             self.edit(fdef.file, at, 0, "".join(f"{nl}{indent}{ln}" for ln in lines), "json reads")
 

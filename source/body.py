@@ -16,6 +16,7 @@ from .model import (
     ListElem,
     NodeRef,
     ParamDecl,
+    Statement,
     TensorList,
     TensorVar,
 )
@@ -117,6 +118,13 @@ class BodyReader:
         return (*scope, self._block_counter)
 
     def statement(self, i: int, end: int, cond: Cond, scope: tuple[int, ...]) -> int:
+        nxt = self._statement(i, end, cond, scope)
+        if self.parent is None and nxt > i:  # the layer function's own statements, each with its block
+            toks = self.v.toks
+            self.layer.statements.append(Statement((toks[i].start, toks[nxt - 1].end), scope, toks[i].text))
+        return nxt
+
+    def _statement(self, i: int, end: int, cond: Cond, scope: tuple[int, ...]) -> int:
         v = self.v
         t = v.toks[i]
         if t.text == ";":

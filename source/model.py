@@ -239,6 +239,16 @@ class Idiom:
 
 
 @dataclass
+class Statement:
+    """One statement of the layer function (a helper's are not its own): where it is, the block it is in,
+    and its first token."""
+
+    span: Span
+    scope: tuple[int, ...]
+    head: str
+
+
+@dataclass
 class LayerFunction:
     func: FunctionDef
     struct_name: str | None
@@ -252,6 +262,7 @@ class LayerFunction:
     resize_to_node_id: bool = False
     tensor_vars: list[TensorVar] = field(default_factory=list)  # ids counted at run time, in order
     idioms: list[Idiom] = field(default_factory=list)
+    statements: list[Statement] = field(default_factory=list)  # in the order they end (inner before outer)
 
 
 @dataclass

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from llm_transform import transform_file
+from llm_transform.graph.passes import Options
 from tests.conftest import FIXTURES, layer_cpp
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -34,12 +35,19 @@ CASES = {
 }
 
 
+#: golden outputs of options that change the layout, as (fixture, options)
+OPTION_CASES = {
+    "telechat_local_fallback": ("telechat_local", Options(float_fallback=("qkv", "down"))),
+    "full_fused_qkv_rope_fallback": ("full_fused_qkv_rope", Options(float_fallback=("all",))),
+}
+
+
 def _source(case: str) -> Path:
     return FIXTURES / case if "/" in case else FIXTURES / "layers" / case
 
 
 def golden_paths(case: str, sparse: bool) -> tuple[Path, Path]:
-    cpp = layer_cpp(_source(case))
+    cpp = layer_cpp(_source(OPTION_CASES[case][0] if case in OPTION_CASES else case))
     prefix = "sparse_quant" if sparse else "quant"
     folder = GOLDEN / case.rsplit("/", 1)[-1]
     return folder / f"{prefix}_{cpp.name}", folder / f"{prefix}_{cpp.with_suffix('.h').name}"
@@ -49,6 +57,16 @@ def golden_paths(case: str, sparse: bool) -> tuple[Path, Path]:
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_golden(case, sparse):
     r = transform_file(layer_cpp(_source(case)), sparse=sparse, write=False, header=False)
+    want_cpp, want_h = golden_paths(case, sparse)
+    assert r.cpp_text == want_cpp.read_bytes(), f"{want_cpp.name} changed; review and regenerate"
+    assert r.h_text == want_h.read_bytes(), f"{want_h.name} changed; review and regenerate"
+
+
+@pytest.mark.parametrize("sparse", [False, True], ids=["quant", "sparse"])
+@pytest.mark.parametrize("case", sorted(OPTION_CASES))
+def test_golden_with_options(case, sparse):
+    fixture, options = OPTION_CASES[case]
+    r = transform_file(layer_cpp(_source(fixture)), sparse=sparse, write=False, header=False, options=options)
     want_cpp, want_h = golden_paths(case, sparse)
     assert r.cpp_text == want_cpp.read_bytes(), f"{want_cpp.name} changed; review and regenerate"
     assert r.h_text == want_h.read_bytes(), f"{want_h.name} changed; review and regenerate"

@@ -94,7 +94,7 @@ def test_keep_packed_mlp_on_the_command_line(tmp_path):
 
 OPTION_SETS = {"linear-quant": Options(qkv_style="linear-quant"), "per-norm": Options(beta="per-norm"),
                "keep-packed-mlp": Options(unpack_mlp=False), "no-upgrade": Options(upgrade_v1=False),
-               "no-telechat": Options(telechat=False)}
+               "no-telechat": Options(telechat=False), "float-fallback-all": Options(float_fallback=("all",))}
 
 
 @pytest.mark.parametrize("option", list(OPTION_SETS))

@@ -24,6 +24,7 @@ namespace telechat {
 enum BlockQuantLayerTensorId : int {
     IN_HIDDENSTATES = 0,
     IN_NORMWEIGHT,
+    IN_NORMBIAS,
     IN_QKVMIXEDWEIGHT,
     IN_QKVMIXED_DEQSCALE,
     IN_QKVMIXED_BIAS,
@@ -31,6 +32,7 @@ enum BlockQuantLayerTensorId : int {
     IN_SELFOUTLINEARBIAS,
     IN_SELFOUTLINEAR_DEQSCALE,
     IN_SELFOUTNORMWEIGHT,
+    IN_SELFOUTNORMBIAS,
     IN_MLPGATEWEIGHT,
     IN_MLPGATE_DEQSCALE,
     IN_MLPGATE_BIAS,
@@ -48,7 +50,6 @@ enum BlockQuantLayerTensorId : int {
     IN_TOKENOFFSET,
     IN_SEQLEN,
     IN_LAYERID,
-    IN_BETA,
     IN_HOLDER,
     OUT_TELECHATLAYEROUT,
     INTERMIDATE_INPUTNORMOUT,
@@ -65,7 +66,7 @@ enum BlockQuantLayerTensorId : int {
     INTERMIDATE_MLPOUT,
 };
 
-static const uint64_t IN_TENSOR_COUNT = 28;
+static const uint64_t IN_TENSOR_COUNT = 29;
 static const uint64_t OUT_TENSOR_COUNT = 1;
 static const uint64_t INTERMEDIATE_TENSOR_COUNT = 12;
 static const uint64_t NODE_COUNT = 10;
@@ -126,7 +127,7 @@ atb::Status BlockQuantLayer(const BlockQuantLayerParam &param, atb::Operation **
     inputNormParam.normParam.quantInputOffset = param.qkvInputOffset;
     inputNormParam.normParam.quantType = atb::infer::QUANT_INT8;
     CREATE_OPERATION(inputNormParam, &inputNormNode.operation);
-    inputNormNode.inTensorIds = {IN_HIDDENSTATES, IN_NORMWEIGHT, IN_BETA};
+    inputNormNode.inTensorIds = {IN_HIDDENSTATES, IN_NORMWEIGHT, IN_NORMBIAS};
     inputNormNode.outTensorIds = {INTERMIDATE_INPUTNORMOUT};
 
     atb::infer::LinearParam mixedQkvLinearParam = {false, true, true};
@@ -187,7 +188,7 @@ atb::Status BlockQuantLayer(const BlockQuantLayerParam &param, atb::Operation **
     selfNormParam.normParam.quantInputOffset = param.selfLnInputOffset;
     selfNormParam.normParam.quantType = atb::infer::QUANT_INT8;
     CREATE_OPERATION(selfNormParam, &selfNormNode.operation);
-    selfNormNode.inTensorIds = {INTERMIDATE_SELFRESIDUALADDOUT, IN_SELFOUTNORMWEIGHT, IN_BETA};
+    selfNormNode.inTensorIds = {INTERMIDATE_SELFRESIDUALADDOUT, IN_SELFOUTNORMWEIGHT, IN_SELFOUTNORMBIAS};
     selfNormNode.outTensorIds = {INTERMIDATE_SELFNORMOUT};
 
     atb_speed::telechat::MlpGateParamV2 mlpParam;
