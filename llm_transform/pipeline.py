@@ -73,6 +73,8 @@ class TransformResult:
             "scale_fields": [{"point": f.point, "label": f.label, "fields": [f.scale, f.offset],
                               "json_keys": [f.scale, f.offset] if parses_json else []}
                              for f in self.changes.scale_fields],
+            "fallback_flags": [{"flag": f.name, "site": f.site, "point": f.point,
+                                "json_key": f.name if parses_json else None} for f in self.changes.flag_fields],
             "renames": self.renames, "followups": [f.as_dict() for f in followups],
             "idioms": [i.what.split(":")[0] for i in self.before.source.layer.idioms] if self.before.source else [],
         }

@@ -140,3 +140,9 @@ def test_fallback_outputs_compile(case, tmp_path):
         assert r.changes.flag_fields
         ok, err = cxx.compile_cpp(r.target_cpp, tree_root=tmp_path / f"tree-{sparse}")
         assert ok or not float_ok, err
+
+
+def test_the_json_report_names_the_flags():
+    r = _run("full_fused_qkv_rope", ("qkv",))
+    assert r.report()["fallback_flags"] == [{"flag": "isFloatQkvLayer", "site": "qkv", "point": "inputNormNode",
+                                             "json_key": "isFloatQkvLayer"}]
