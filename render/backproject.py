@@ -61,9 +61,19 @@ class Renderer:
         return self.m.file(which).newline
 
     def line_end(self, which: str, offset: int) -> int:
+        """Where the line holding ``offset`` ends: before its line break (both characters of a CRLF), so that
+        text inserted there never splits a CRLF into a lone CR."""
         text = self.m.file(which).text
         i = text.find("\n", offset)
-        return len(text) if i == -1 else i
+        if i == -1:
+            return len(text)
+        return i - 1 if i > offset and text[i - 1] == "\r" else i
+
+    def next_line(self, which: str, offset: int) -> int:
+        """Where the line after the one holding ``offset`` starts (the end of the text on the last line)."""
+        text = self.m.file(which).text
+        i = text.find("\n", offset)
+        return len(text) if i == -1 else i + 1
 
     def run(self) -> Rendered:
         self.removals()
@@ -132,8 +142,6 @@ class Renderer:
             if last_without_comma:
                 items[-1] = names[-1]
             end = self.line_end(e.file, after)
-            if end > 0 and text[end - 1] == "\r":
-                end -= 1
             rest = text[after:end].strip()
             if rest == "" or rest.startswith("//") or (rest.startswith("/*") and rest.endswith("*/")):
                 # the anchor ends its line (perhaps with a comment): one new line per entry below it
@@ -276,7 +284,7 @@ class Renderer:
         line_end = self.line_end(which, end)
         rest = text[end:line_end].strip()
         if not text[line_start:start].strip() and (rest == "" or rest.startswith("//")):
-            self.edit(which, line_start, min(line_end + 1, len(text)) - line_start, "", "enum delete")
+            self.edit(which, line_start, self.next_line(which, end) - line_start, "", "enum delete")
         else:
             while end < len(text) and text[end] in " \t":
                 end += 1
@@ -597,7 +605,7 @@ class Renderer:
         start = src.line_start(span[0])
         end = self.line_end("cpp", span[1])
         if src.text[start:span[0]].strip() == "" and src.text[span[1]:end].strip() == "":
-            self.edit("cpp", start, end + 1 - start, "", "delete")
+            self.edit("cpp", start, self.next_line("cpp", span[1]) - start, "", "delete")
         else:
             self.edit("cpp", span[0], span[1] - span[0], "", "delete")
 
@@ -715,7 +723,7 @@ class Renderer:
             v = self.old.graph.nodes[b.op]["variant"]
             own = [(v.create.statement_start, v.create.span[1]), v.in_list.span,
                    *([v.out_list.span] if v.out_list else [])]
-            lo, hi = src.line_start(min(a for a, _ in own)), self.line_end("cpp", max(e for _, e in own)) + 1
+            lo, hi = src.line_start(min(a for a, _ in own)), self.next_line("cpp", max(e for _, e in own))
             inside = [e for e in self.edits["cpp"] if lo <= e.offset and e.offset + e.length <= hi
                       and not (e.length == 0 and e.offset == hi)]
             if any(e.offset < lo < e.offset + e.length or e.offset < hi < e.offset + e.length
@@ -753,8 +761,6 @@ class Renderer:
             last = st.fields[-1]
             indent = src.indent_at(last.span[0])
             at = self.line_end(st.file, last.span[1])
-            if at > 0 and src.text[at - 1] == "\r":
-                at -= 1
             rest = src.text[last.span[1]:at].strip()
             if rest and not rest.startswith("//"):  # more code (the closing brace) shares the line
                 at = last.span[1]

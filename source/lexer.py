@@ -39,23 +39,26 @@ class LexError(ValueError):
         super().__init__(message)
 
 
-_PUNCT = r"::|->\*?|\+\+|--|<<=|<=|>=|==|!=|&&|\|\||[-+*/%&|^]=|<<|\.\.\.|[][(){};:,.<>?~!=+\-*/%&|^#@\\]"
+_PUNCT = r"::|->\*?|\+\+|--|<<=|<=|>=|==|!=|&&|\|\||[-+*/%&|^]=|<<|\.\.\.|[][(){};:,.<>?~!=+\-*%&|^#@\\]|/(?![/*])"
+# White space before a token is part of its match (half as many matches as tokens and spaces apart), and
+# the commonest tokens are tried first; a string prefix (u8, L, R...) is no identifier where a string follows.
 _TOKEN_RE = re.compile(
-    r"""
-    (?P<preproc>(?m:^)[ \t]*\#(?:[^\n\\]|\\.|\\\n)*)
-  | (?P<ws>[ \t\f\v\r]*\n|[ \t\f\v\r]+|\\\r?\n)
+    r"""(?:[ \t\f\v\r\n]|\\\r?\n)*(?:
+    (?P<ident>(?!(?:u8|[uUL])?(?:R"(?P<d2>[^ ()\\\t\n]{0,16})\(.*?\)(?P=d2)"|"(?:\\.|[^"\\\n])*"|'(?:\\.|[^'\\\n])*'))
+              [A-Za-z_$][\w$]*)
+  | (?P<preproc>\#(?:[^\n\\]|\\.|\\\n)*)
+  | (?P<number>\.?\d(?:[eEpP][+-]|[\w.']|)*)
+  | (?P<punct>"""
+    + _PUNCT
+    + r""")
   | (?P<lcomment>//[^\n]*)
   | (?P<bcomment>/\*.*?\*/)
   | (?P<rawstr>(?:u8|u|U|L)?R"(?P<delim>[^ ()\\\t\n]{0,16})\(.*?\)(?P=delim)")
   | (?P<string>(?:u8|u|U|L)?"(?:\\.|[^"\\\n])*")
   | (?P<char>(?:u8|u|U|L)?'(?:\\.|[^'\\\n])*')
-  | (?P<number>\.?\d(?:[eEpP][+-]|[\w.']|)*)
-  | (?P<ident>[A-Za-z_$][\w$]*)
-  | (?P<punct>"""
-    + _PUNCT
-    + r""")
+  | \Z
   | (?P<bad>.)
-    """,
+)""",
     re.VERBOSE | re.DOTALL,
 )
 
@@ -65,27 +68,30 @@ def tokenize(text: str) -> tuple[list[Token], list[Comment]]:
     tokens: list[Token] = []
     comments: list[Comment] = []
     append = tokens.append
-    for m in _TOKEN_RE.finditer(text):
+    match = _TOKEN_RE.match
+    pos, n = 0, len(text)
+    while pos < n:
+        m = match(text, pos)
         kind = m.lastgroup
-        if kind == "ws":
-            continue
-        start, end = m.span()
+        if kind is None:  # the white space at the end
+            break
+        start, pos = m.span(kind)
         if kind == "ident":
-            append(Token(IDENT, m.group(), start, end))
+            append(Token(IDENT, m.group(kind), start, pos))
         elif kind == "punct":
-            if m.group() == "/" and text.startswith("/*", start):
-                raise LexError(start, "unterminated /* comment")
-            append(Token(PUNCT, m.group(), start, end))
+            append(Token(PUNCT, m.group(kind), start, pos))
         elif kind in ("lcomment", "bcomment"):
-            comments.append(Comment(m.group(), start, end))
+            comments.append(Comment(m.group(kind), start, pos))
         elif kind == "preproc":
-            body = m.group()
-            lead = len(body) - len(body.lstrip(" \t"))
-            append(Token(PREPROC, body[lead:], start + lead, end))
+            if text[text.rfind("\n", 0, start) + 1:start].strip(" \t"):  # a '#' inside a line: punctuation
+                pos = start + 1
+                append(Token(PUNCT, "#", start, pos))
+            else:
+                append(Token(PREPROC, m.group(kind), start, pos))
         elif kind == "bad":
-            raise LexError(start, f"cannot read character {m.group()!r}")
+            if text.startswith("/*", start):
+                raise LexError(start, "unterminated /* comment")
+            raise LexError(start, f"cannot read character {m.group(kind)!r}")
         else:
-            if kind in ("rawstr", "delim"):
-                kind = STRING
-            append(Token(kind, m.group(), start, end))
+            append(Token(STRING if kind in ("rawstr", "delim") else kind, m.group(kind), start, pos))
     return tokens, comments

@@ -245,3 +245,20 @@ def test_a_real_unbalanced_call_is_still_a_syntax_error(tmp_path):
                                                     "outTensorDescs.at(0).shape.dims;"))
     with pytest.raises(LayerError, match=r"unbalanced|syntax error"):
         load_layer(cpp)
+
+
+# -- text inserted at a line's end never splits a CRLF ---------------------------------------------------------
+@MODES
+@pytest.mark.parametrize("case", ["layers/crlf_bom", "layers/json_from_json_create", "layers_new/runtime_ids",
+                                  "layers_new/string_tensors"])
+def test_no_lone_carriage_return(tmp_path, case, sparse):
+    """Every line of the float ends in CRLF: every inserted line does too, and none is put between the CR and
+    the LF of another (a lone CR is a line break to the compiler and to editors, not to the tool)."""
+    shutil.copytree(FIXTURES / case, tmp_path / "l")
+    for path in (tmp_path / "l").glob("*.[ch]*"):
+        data = path.read_bytes().replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+        path.write_bytes(data)
+    r = transform_file(layer_cpp(tmp_path / "l"), sparse=sparse, write=False, header=False)
+    for text in (r.cpp_text, r.h_text):
+        assert not re.search(rb"\r(?!\n)", text)
+        assert not re.search(rb"(?<!\r)\n", text)
