@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
+import stat
 import tempfile
 import time
 from collections import Counter, OrderedDict
@@ -248,6 +249,29 @@ def verify_pair(before: LayerGraph, target_cpp: Path, target_h: Path | None, cpp
                          f"{more}; please report this layer", kind="verifier")
 
 
+def process_umask() -> int:
+    """The umask, read without changing it where the system tells it (another thread may be creating
+    files); else set and put back at once."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def target_mode(path: Path) -> int:
+    """A regenerated target keeps its permission bits; a new one gets what a plain ``open()`` gives it."""
+    try:
+        return stat.S_IMODE(path.stat().st_mode)
+    except OSError:
+        return 0o666 & ~process_umask()
+
+
 def write_pair(result: TransformResult, *, force: bool, header: bool = True) -> None:
     """Write both targets or neither: temporary files in the target folder, then renames; a failure
     part-way restores what was there before and leaves no temporary file. An existing target is replaced
@@ -283,6 +307,7 @@ def write_pair(result: TransformResult, *, force: bool, header: bool = True) -> 
             p.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
             temps.append((tmp, p))
+            os.fchmod(fd, target_mode(p))  # mkstemp's 0600 would make the target private to its owner
             with os.fdopen(fd, "wb") as fh:
                 fh.write(data)
                 fh.flush()
