@@ -74,28 +74,22 @@ def check(sources: tuple[Path, ...], recursive: bool, as_json: bool, include_dir
     """Build the graph of each layer and report counts, roles and consistency findings."""
     _setup_logging(log_level)
     from .api import load_layer
-    from .discovery import find_layers
     from .source.errors import LayerError
 
     if float_cpp is not None:
         if len(sources) != 1:
             raise click.UsageError("--against FLOAT.cpp takes exactly one generated .cpp")
-        sys.exit(_check_against(float_cpp, sources[0], [str(d) for d in include_dirs], as_json))
+        sys.exit(_check_against(_layer_or_exit(float_cpp, as_json), _layer_or_exit(sources[0], as_json),
+                                [str(d) for d in include_dirs], as_json))
 
+    found = {source: _discover_or_exit(source, recursive, as_json, float_only=False) for source in sources}
     reports = []
     failed = False
     for source in sources:
-        try:
-            files = find_layers(source, recursive=recursive, float_only=False)
-        except LayerError as exc:
-            reports.append({"file": str(source), "status": "error", "reason": exc.one_line()})
+        for path, why in found[source].unreadable:
+            reports.append({"file": str(path), "status": "error", "reason": f"{path}: cannot read this folder ({why})"})
             failed = True
-            continue
-        if not files:
-            reports.append({"file": str(source), "status": "error",
-                            "reason": f"{source}: no layer .cpp files here; give a layer .cpp or its folder"})
-            failed = True
-        for cpp in files:
+        for cpp in found[source].layers:
             try:
                 lg = load_layer(cpp, include_dirs=[str(d) for d in include_dirs])
             except LayerError as exc:
@@ -120,6 +114,35 @@ def check(sources: tuple[Path, ...], recursive: bool, as_json: bool, include_dir
                 where = f"{f['path']}:{f['line']}" if f["line"] else f["path"]
                 click.echo(f"  {where}: {f['severity']}: {f['message']}")
     sys.exit(1 if failed else 0)
+
+
+def _layer_or_exit(path: Path, as_json: bool) -> Path:
+    """The layer a path argument names (a header's .cpp), or a usage error (exit 2)."""
+    from .discovery import layer_path
+    from .source.errors import LayerError
+
+    try:
+        return layer_path(path)
+    except LayerError as exc:
+        _fail_early(exc.one_line(), as_json, usage=True)
+        raise  # not reached
+
+
+def _discover_or_exit(source: Path, recursive: bool, as_json: bool, *, float_only: bool = True):
+    """The files SOURCE names; a usage error (exit 2) when it names none: a missing path, a header without
+    its .cpp, a folder without layers (with a hint when they are in its sub-folders)."""
+    from .discovery import discover
+    from .source.errors import LayerError
+
+    try:
+        found = discover(source, recursive=recursive, float_only=float_only)
+    except LayerError as exc:
+        _fail_early(exc.one_line(), as_json, usage=True)
+    if not found.layers and not found.skipped and not found.unreadable:
+        hint = (f"; it has {found.subfolders_with_layers} sub-folder(s) with .cpp files: add --recursive"
+                if found.subfolders_with_layers else "; give a layer .cpp or its folder")
+        _fail_early(f"{source}: no layer .cpp files here{hint}", as_json, usage=True)
+    return found
 
 
 def _check_against(float_cpp: Path, generated: Path, include_dirs: list[str], as_json: bool) -> int:
@@ -227,18 +250,10 @@ def transform(source: Path, enable_sparse: bool, output_dir: Path | None, recurs
     import os
 
     from . import run
-    from .discovery import discover
     from .graph.passes import Options
-    from .source.errors import LayerError
 
-    try:
-        found = discover(source, recursive=recursive)
-    except LayerError as exc:
-        _fail_early(exc.one_line(), as_json)
-    if not found.layers and not found.skipped and not found.unreadable:
-        hint = (f"; it has {found.subfolders_with_layers} sub-folder(s) with .cpp files: add --recursive"
-                if found.subfolders_with_layers else "; give a layer .cpp or its folder")
-        _fail_early(f"{source}: no layer .cpp files here{hint}", as_json)
+    found = _discover_or_exit(source, recursive, as_json)
+    source = _layer_or_exit(source, as_json)
     names = _scale_names(scale_names, found.layers) if scale_names is not None else {}
     opts = Options(qkv_style=qkv_style, upgrade_v1=not no_upgrade, telechat=not no_telechat, scale_names=names,
                    beta=beta, unpack_mlp=unpack_mlp)
@@ -267,12 +282,13 @@ def transform(source: Path, enable_sparse: bool, output_dir: Path | None, recurs
     sys.exit(1 if failed else 0)
 
 
-def _fail_early(message: str, as_json: bool) -> None:
+def _fail_early(message: str, as_json: bool, *, usage: bool = False) -> None:
+    """One line (or a JSON object) and the exit: 2 for a usage error, else 1."""
     if as_json:
         click.echo(json.dumps({"files": [], "error": message}))
     else:
         click.echo(message, err=True)
-    sys.exit(1)
+    sys.exit(2 if usage else 1)
 
 
 def _run_with_progress(run, jobs, workers: int, silent: bool):
@@ -296,7 +312,7 @@ def _totals(outcomes) -> dict:
 
 def _print_summary(outcomes, *, dry_run: bool, quiet: bool, show_diff: bool) -> None:
     done = [o for o in outcomes if o.status in ("transformed", "unchanged")]
-    if not quiet:
+    if not quiet and done:
         if show_diff:
             for o in done:
                 sys.stdout.write(o.diff)
@@ -355,19 +371,23 @@ def _picture_path(graph_out: Path, source: Path, cpp: Path, sparse: bool, many: 
 @click.argument("source", type=click.Path(path_type=Path))
 @click.option("-o", "--output", required=True, type=click.Path(path_type=Path),
               help="Picture to write: .svg, .png, .pdf, .dot or .json.")
-@click.option("--quant", "mode", flag_value="quant", help="Draw the W8A8 rewrite.")
-@click.option("--sparse", "mode", flag_value="sparse", help="Draw the sparse-W8A8 rewrite.")
+@click.option("--quant", is_flag=True, help="Draw the W8A8 rewrite.")
+@click.option("--sparse", is_flag=True, help="Draw the sparse-W8A8 rewrite.")
 @click.option("--before-after", is_flag=True, help="Draw the float layer and the rewrite side by side.")
 @click.option("--collapse", default="", metavar="BLOCKS",
               help="Draw these blocks as one node each: attention, mlp, or attention,mlp.")
 @click.option("-I", "include_dirs", multiple=True, type=click.Path(path_type=Path), help="Extra include folder.")
 @log_level_option
-def graph_command(source: Path, output: Path, mode: str | None, before_after: bool, collapse: str,
+def graph_command(source: Path, output: Path, quant: bool, sparse: bool, before_after: bool, collapse: str,
                   include_dirs: tuple[Path, ...], log_level: str | None) -> None:
     """Draw a layer's dataflow graph: the float layer, or its rewrite with what changed highlighted."""
     _setup_logging(log_level)
     from .source.errors import LayerError
 
+    if quant and sparse:
+        raise click.UsageError("--quant and --sparse draw different rewrites; give one of them")
+    mode = "sparse" if sparse else "quant" if quant else None
+    source = _layer_or_exit(source, False)
     dirs = [str(d) for d in include_dirs]
     try:
         if mode is None and not before_after:

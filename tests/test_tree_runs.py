@@ -179,7 +179,7 @@ def test_workers_give_the_serial_order(tree, tmp_path):
 
 def test_folder_of_folders_suggests_recursive(tree):
     r = _cli("transform", "-s", tree)
-    assert r.exit_code == 1 and "add --recursive" in r.output
+    assert r.exit_code == 2 and "add --recursive" in r.output
 
 
 def test_only_a_quant_named_layer_is_named(tmp_path):
