@@ -273,7 +273,8 @@ def transform(source: Path, enable_sparse: bool, output_dir: Path | None, recurs
     outcomes += [run.Outcome(str(p), "failed", "unreadable", None, f"cannot read this folder ({why}); its layers "
                              "were not looked at") for p, why in found.unreadable]
     outcomes += [run.Outcome(str(p), "skipped", "name", None, why) for p, why in found.skipped]
-    failed = any(o.failed for o in outcomes) or (strict and any(o.status == "refused" for o in outcomes))
+    failed = any(o.failed or o.failed_picture for o in outcomes) or \
+        (strict and any(o.status == "refused" for o in outcomes))
     if as_json:
         click.echo(json.dumps({"files": [o.as_dict() for o in outcomes], "totals": _totals(outcomes),
                                "dry_run": dry_run}, indent=2))
@@ -306,7 +307,8 @@ def _totals(outcomes) -> dict:
             by_class[o.kind] = by_class.get(o.kind, 0) + 1
     return {"transformed": sum(o.status in ("transformed", "unchanged") for o in outcomes),
             "unchanged": sum(o.status == "unchanged" for o in outcomes),
-            "refused": by_class, "failed": sum(o.failed for o in outcomes),
+            "refused": by_class, "failed": sum(o.failed or o.failed_picture for o in outcomes),
+            "failed_pictures": sum(o.failed_picture for o in outcomes),
             "skipped_by_name": sum(o.status == "skipped" for o in outcomes)}
 
 
@@ -334,8 +336,10 @@ def _print_summary(outcomes, *, dry_run: bool, quiet: bool, show_diff: bool) -> 
             click.echo(f"refused ({o.kind}): {o.one_line()}")
         elif not quiet and o.status == "skipped":
             click.echo(f"skipped: {o.file}: {o.reason}")
-        if not quiet and o.picture_error:
+        if o.picture_error:
             click.echo(f"failed: picture for {o.file}: {o.picture_error}")
+        elif not quiet and o.picture:
+            click.echo(f"picture: {o.picture}")
     if not quiet:
         sites = [(o.file, s) for o in done for s in (o.report or {}).get("skipped", [])]
         for file, s in sites:
@@ -350,9 +354,11 @@ def _print_summary(outcomes, *, dry_run: bool, quiet: bool, show_diff: bool) -> 
                 click.echo(f"    {file}: {detail}" if detail else f"    {file}")
     t = _totals(outcomes)
     refused = ", ".join(f"{k} {v}" for k, v in sorted(t["refused"].items()))
+    pictures = f" ({t['failed_pictures']} picture{'s' if t['failed_pictures'] > 1 else ''})" \
+        if t["failed_pictures"] else ""
     click.echo(f"Totals: {t['transformed']} transformed ({t['unchanged']} unchanged), "
                f"{sum(t['refused'].values())} not candidates{f' ({refused})' if refused else ''}, "
-               f"{t['failed']} failed, {t['skipped_by_name']} skipped by name")
+               f"{t['failed']} failed{pictures}, {t['skipped_by_name']} skipped by name")
 
 
 def _picture_path(graph_out: Path, source: Path, cpp: Path, sparse: bool, many: bool) -> Path:

@@ -52,12 +52,18 @@ class Outcome:
     targets: tuple[str, ...] = ()
     report: dict[str, Any] | None = None
     diff: str = ""
-    picture_error: str = ""
+    picture: str = ""  # the picture drawn for it
+    picture_error: str = ""  # why its picture could not be drawn
     seconds: float = 0.0
 
     @property
     def failed(self) -> bool:
         return self.status == "failed"
+
+    @property
+    def failed_picture(self) -> bool:
+        """A picture asked for and not drawn: a failure of the run, though the file itself was transformed."""
+        return bool(self.picture_error)
 
     def one_line(self) -> str:
         path = self.where or self.file
@@ -69,6 +75,8 @@ class Outcome:
             out["status"] = self.status
             if self.diff:
                 out["diff"] = self.diff
+            if self.picture:
+                out["picture"] = self.picture
             if self.picture_error:
                 out["picture_error"] = self.picture_error
             return out
@@ -104,11 +112,12 @@ def run_one(job: Job) -> Outcome:
     picture_error = ""
     if job.picture is not None:
         picture_error = draw(r.after, job.picture) or ""
+    picture = str(job.picture) if job.picture is not None and not picture_error else ""
     diff = _diff(r) if job.diff else ""
     status = "unchanged" if r.unchanged else "transformed"
     return Outcome(str(job.cpp), status, sources=tuple(str(p) for p in (r.source_cpp, r.source_h) if p),
                    targets=tuple(str(p) for p in (r.target_cpp, r.target_h) if p), report=r.report(), diff=diff,
-                   picture_error=picture_error, seconds=time.perf_counter() - start)
+                   picture=picture, picture_error=picture_error, seconds=time.perf_counter() - start)
 
 
 def _diff(r) -> str:
@@ -160,7 +169,7 @@ def draw(lg, path: Path, before=None, *, collapse: frozenset[str] = frozenset())
         return str(exc).split(": ", 1)[-1]
     except OSError as exc:
         return f"cannot write the picture ({exc.strerror})"
-    log.info("drew %s", path)
+    log.debug("drew %s", path)  # the caller announces it
     return None
 
 

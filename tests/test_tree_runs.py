@@ -160,7 +160,7 @@ def test_json_is_pure_with_diff(tree, tmp_path):
     refusal = files[2]
     assert set(refusal) >= {"file", "line", "class", "reason"} and refusal["class"] == "template"
     assert data["totals"] == {"transformed": 2, "unchanged": 0, "refused": {"template": 1}, "failed": 0,
-                              "skipped_by_name": 1}
+                              "failed_pictures": 0, "skipped_by_name": 1}
 
 
 @pytest.mark.parametrize("extra", [[], ["--quiet"], ["--dry-run"], ["--diff", "--quiet"], ["-l", "debug"]])
