@@ -341,6 +341,9 @@ def _print_summary(outcomes, *, dry_run: bool, quiet: bool, show_diff: bool) -> 
         elif not quiet and o.picture:
             click.echo(f"picture: {o.picture}")
     if not quiet:
+        for o in done:
+            for r in (o.report or {}).get("replaced", []):
+                click.echo(f"{'would replace' if dry_run else 'replaced'} (--force): {r['file']}: {r['why']}")
         sites = [(o.file, s) for o in done for s in (o.report or {}).get("skipped", [])]
         for file, s in sites:
             click.echo(f"left float: {file}: {s['node']}: {s['reason']}")

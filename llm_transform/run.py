@@ -95,13 +95,16 @@ def refused(file: Path | str, exc: LayerError, seconds: float = 0.0) -> Outcome:
 
 def run_one(job: Job) -> Outcome:
     """Transform one file; every error becomes an outcome (a bug too: one line, and the run goes on)."""
-    from .pipeline import transform_file
+    from .pipeline import plan_write, transform_file
 
     start = time.perf_counter()
     try:
         r = transform_file(job.cpp, sparse=job.sparse, write=job.write, output_dir=job.out_dir, force=job.force,
                            options=job.options, keep_names=job.keep_names, include_dirs=list(job.include_dirs),
                            header=job.header)
+        if not job.write:  # a dry run refuses what the write would refuse, and says what it would replace
+            plan = plan_write(r, force=job.force, header=job.header)
+            r.unchanged, r.replaced = plan.unchanged, plan.replaced
     except LayerError as exc:
         return refused(job.cpp, exc, time.perf_counter() - start)
     except Exception as exc:  # a bug: say so in one line and carry on with the other files

@@ -315,3 +315,48 @@ def test_diff_shows_only_changed_lines_and_applies(tmp_path):
 
     want = transform_file(cpp, write=False, header=False).cpp_text.decode().splitlines(keepends=True)
     assert _apply(cpp.read_text(encoding="utf-8").splitlines(keepends=True), diff) == want
+
+
+def _edited_target(tmp_path):
+    """A layer transformed once, then its target edited by hand and the float layer changed."""
+    src = tmp_path / "l"
+    shutil.copytree(LAYERS / "full_fused_qkv_rope", src)
+    cpp = src / "flash_attention_layer.cpp"
+    assert _cli("transform", "-s", cpp).exit_code == 0
+    target = src / "quant_flash_attention_layer.cpp"
+    target.write_text(target.read_text().replace("return atb::NO_ERROR;", "return atb::NO_ERROR; // mine"))
+    cpp.write_text(cpp.read_text() + "\n")
+    return cpp, target
+
+
+def test_dry_run_reports_what_the_real_run_will_do(tmp_path):
+    cpp, target = _edited_target(tmp_path)
+    edited = target.read_text()
+    dry = _cli("transform", "-s", cpp, "--dry-run")
+    real = _cli("transform", "-s", cpp)
+    assert dry.exit_code == real.exit_code == 1
+    failures = [ln for ln in real.output.splitlines() if ln.startswith("failed: ")]
+    assert failures and "edited by hand since it was generated" in failures[0]
+    assert [ln for ln in dry.output.splitlines() if ln.startswith("failed: ")] == failures
+    assert dry.output.splitlines()[-1] == real.output.splitlines()[-1]
+    assert target.read_text() == edited
+    # and a target that is already what would be written: unchanged in both
+    assert _cli("transform", "-s", cpp, "--force").exit_code == 0
+    dry = _cli("transform", "-s", cpp, "--dry-run")
+    assert dry.exit_code == 0 and dry.output.splitlines()[-1].startswith("Totals: 1 transformed (1 unchanged)")
+
+
+def test_force_says_which_hand_edited_files_it_replaced(tmp_path):
+    cpp, target = _edited_target(tmp_path)
+    dry = _cli("transform", "-s", cpp, "--force", "--dry-run")
+    assert dry.exit_code == 0
+    assert f"would replace (--force): {target}: edited by hand since it was generated" in dry.output
+    assert "// mine" in target.read_text()
+    r = _cli("transform", "-s", cpp, "--force")
+    assert r.exit_code == 0
+    assert f"replaced (--force): {target}: edited by hand since it was generated" in r.output
+    assert str(target.with_suffix(".h")) + ":" not in r.output  # the header was not edited: not named
+    assert "// mine" not in target.read_text()
+    cpp2, target2 = _edited_target(tmp_path / "j")
+    data = json.loads(_cli("transform", "-s", cpp2, "--force", "--json").stdout)
+    assert data["files"][0]["replaced"] == [{"file": str(target2), "why": "edited by hand since it was generated"}]
