@@ -154,7 +154,7 @@ def _check_against(float_cpp: Path, generated: Path, include_dirs: list[str], as
     except LayerError as exc:
         click.echo(json.dumps([{"kind": "error", "file": exc.path, "line": exc.line, "message": exc.reason}])
                    if as_json else exc.one_line())
-        return 1
+        return 2 if exc.kind == "usage" else 1
     if as_json:
         click.echo(json.dumps([r.as_dict() for r in rejections], indent=2))
     else:
