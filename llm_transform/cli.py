@@ -218,7 +218,8 @@ def _scale_names(path: Path, files: list[Path]) -> dict[str, str]:
 @click.option("--diff", "show_diff", is_flag=True, help="Print a unified diff of each target against its source.")
 @click.option("--json", "as_json", is_flag=True, help="Print only JSON on stdout: one report per file and the totals.")
 @click.option("--quiet", is_flag=True, help="Print only failures and the totals.")
-@click.option("--strict", is_flag=True, help="Count files that are not rewrite candidates as failures (exit 1).")
+@click.option("--strict", is_flag=True,
+              help="Count files that are not rewrite candidates, and partly quantized layers, as failures (exit 1).")
 @click.option("--force", is_flag=True, help="Overwrite targets edited by hand.")
 @click.option("--no-header", is_flag=True,
               help="Write no provenance header line; then any differing target needs --force.")
@@ -274,12 +275,12 @@ def transform(source: Path, enable_sparse: bool, output_dir: Path | None, recurs
                              "were not looked at") for p, why in found.unreadable]
     outcomes += [run.Outcome(str(p), "skipped", "name", None, why) for p, why in found.skipped]
     failed = any(o.failed or o.failed_picture for o in outcomes) or \
-        (strict and any(o.status == "refused" for o in outcomes))
+        (strict and any(o.status == "refused" or o.partial for o in outcomes))
     if as_json:
         click.echo(json.dumps({"files": [o.as_dict() for o in outcomes], "totals": _totals(outcomes),
                                "dry_run": dry_run}, indent=2))
     else:
-        _print_summary(outcomes, dry_run=dry_run, quiet=quiet, show_diff=show_diff)
+        _print_summary(outcomes, dry_run=dry_run, quiet=quiet, show_diff=show_diff, strict=strict)
     sys.exit(1 if failed else 0)
 
 
@@ -307,12 +308,15 @@ def _totals(outcomes) -> dict:
             by_class[o.kind] = by_class.get(o.kind, 0) + 1
     return {"transformed": sum(o.status in ("transformed", "unchanged") for o in outcomes),
             "unchanged": sum(o.status == "unchanged" for o in outcomes),
+            "partial": sum(o.partial for o in outcomes),
             "refused": by_class, "failed": sum(o.failed or o.failed_picture for o in outcomes),
             "failed_pictures": sum(o.failed_picture for o in outcomes),
             "skipped_by_name": sum(o.status == "skipped" for o in outcomes)}
 
 
-def _print_summary(outcomes, *, dry_run: bool, quiet: bool, show_diff: bool) -> None:
+def _print_summary(outcomes, *, dry_run: bool, quiet: bool, show_diff: bool, strict: bool = False) -> None:
+    """The run in the order a reader needs it; ``quiet`` keeps what counts as a failure (with ``strict``,
+    non-candidates and partial layers too) and the totals."""
     done = [o for o in outcomes if o.status in ("transformed", "unchanged")]
     if not quiet and done:
         if show_diff:
@@ -332,7 +336,7 @@ def _print_summary(outcomes, *, dry_run: bool, quiet: bool, show_diff: bool) -> 
     for o in outcomes:
         if o.failed:
             click.echo(f"failed: {o.one_line()}")
-        elif not quiet and o.status == "refused":
+        elif (strict or not quiet) and o.status == "refused":
             click.echo(f"refused ({o.kind}): {o.one_line()}")
         elif not quiet and o.status == "skipped":
             click.echo(f"skipped: {o.file}: {o.reason}")
@@ -340,6 +344,10 @@ def _print_summary(outcomes, *, dry_run: bool, quiet: bool, show_diff: bool) -> 
             click.echo(f"failed: picture for {o.file}: {o.picture_error}")
         elif not quiet and o.picture:
             click.echo(f"picture: {o.picture}")
+    for o in done:
+        if o.partial and (strict or not quiet):
+            q = o.report["quantized"]
+            click.echo(f"partial: {o.file}: {q['quantized']} of {q['linears']} linear sites quantized")
     if not quiet:
         for o in done:
             for r in (o.report or {}).get("replaced", []):
@@ -347,6 +355,9 @@ def _print_summary(outcomes, *, dry_run: bool, quiet: bool, show_diff: bool) -> 
         sites = [(o.file, s) for o in done for s in (o.report or {}).get("skipped", [])]
         for file, s in sites:
             click.echo(f"left float: {file}: {s['node']}: {s['reason']}")
+        for o in done:
+            for s in (o.report or {}).get("not_sparse", []):
+                click.echo(f"not sparse: {o.file}: {s['node']}: {s['reason']}")
         groups: dict[str, list[tuple[str, str]]] = {}
         for o in done:
             for f in (o.report or {}).get("followups", []):
@@ -359,7 +370,7 @@ def _print_summary(outcomes, *, dry_run: bool, quiet: bool, show_diff: bool) -> 
     refused = ", ".join(f"{k} {v}" for k, v in sorted(t["refused"].items()))
     pictures = f" ({t['failed_pictures']} picture{'s' if t['failed_pictures'] > 1 else ''})" \
         if t["failed_pictures"] else ""
-    click.echo(f"Totals: {t['transformed']} transformed ({t['unchanged']} unchanged), "
+    click.echo(f"Totals: {t['transformed']} transformed ({t['unchanged']} unchanged, {t['partial']} partial), "
                f"{sum(t['refused'].values())} not candidates{f' ({refused})' if refused else ''}, "
                f"{t['failed']} failed{pictures}, {t['skipped_by_name']} skipped by name")
 

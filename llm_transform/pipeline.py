@@ -27,6 +27,7 @@ from .verify import verify
 log = logging.getLogger(__name__)
 NEW_ORDER = "the model code must feed the layer's inputs in the new enum order; added inputs as name@index"
 FILL_SCALES = "the pair parses no JSON: the model code must fill the new scale fields"
+PASS_KEYS = "the pair reads its param from JSON: the model must pass these new keys in it"
 
 
 @dataclass
@@ -55,6 +56,25 @@ class TransformResult:
                 f"float, {state}>")
         return text if len(text) < 200 else text[:195] + "...>"
 
+    def quantized(self) -> dict[str, Any]:
+        """How many of the layer's linear sites (linears, parallel linears, MLPs; each branch variant on its
+        own) the rewrite quantized, and in a sparse run how many of those it made sparse."""
+        linears = list(self.before.linears())
+        changed = set(self.after.changed_ops())
+        done = [op for op in linears if op in changed]
+        out: dict[str, Any] = {"linears": len(linears), "quantized": len(done),
+                               "share": round(len(done) / len(linears), 3) if linears else 1.0}
+        if self.after.meta.get("mode") == "sparse":
+            dense = {s["node"] for s in self.changes.not_sparse}
+            out["sparse"] = sum(op not in dense for op in done)
+        return out
+
+    @property
+    def partial(self) -> bool:
+        """Some linear sites were left float: the layer is only partly quantized."""
+        q = self.quantized()
+        return q["quantized"] < q["linears"]
+
     def report(self) -> dict[str, Any]:
         g = self.after
         inputs = [{"name": t, "role": g.graph.nodes[t].get("quant_role") or g.tensor_kind(t),
@@ -65,13 +85,14 @@ class TransformResult:
         followups = [*self.changes.followups, *self.notes]
         if positions:
             followups.append(Followup(NEW_ORDER, ", ".join(positions)))
-        if not parses_json and self.changes.scale_fields:
-            followups.append(Followup(FILL_SCALES, ", ".join(n for f in self.changes.scale_fields
-                                                             for n in (f.scale, f.offset))))
+        if self.changes.scale_fields:  # where the pair reads JSON, it now reads these keys too
+            followups.append(Followup(PASS_KEYS if parses_json else FILL_SCALES,
+                                      ", ".join(n for f in self.changes.scale_fields for n in (f.scale, f.offset))))
         return {
             "file": str(self.source_cpp), "status": "transformed", "tier": self.tier,
             "targets": [str(p) for p in (self.target_cpp, self.target_h) if p],
             "changes": self.changes.changes, "skipped": self.changes.skipped,
+            "not_sparse": self.changes.not_sparse, "quantized": self.quantized(), "partial": self.partial,
             "inputs": inputs,
             "scale_fields": [{"point": f.point, "label": f.label, "fields": [f.scale, f.offset],
                               "json_keys": [f.scale, f.offset] if parses_json else []}
@@ -202,6 +223,8 @@ def transform_file(cpp_path: str | Path, *, sparse: bool = False, write: bool = 
                       c.get("type") or "same type", c.get("new_inputs"), c.get("fields"))
         for sk in changes.skipped:
             log.debug("%s: %s: left float: %s", cpp, sk["node"], sk["reason"])
+        for sk in changes.not_sparse:
+            log.debug("%s: %s: not sparse: %s", cpp, sk["node"], sk["reason"])
     if not after.changed_ops():
         raise LayerError(cpp, None, "no site to quantize: "
                          + "; ".join(f"{s['node']}: {s['reason']}" for s in changes.skipped[:3]))

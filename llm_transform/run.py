@@ -61,6 +61,11 @@ class Outcome:
         return self.status == "failed"
 
     @property
+    def partial(self) -> bool:
+        """Transformed with some linear sites left float."""
+        return bool((self.report or {}).get("partial"))
+
+    @property
     def failed_picture(self) -> bool:
         """A picture asked for and not drawn: a failure of the run, though the file itself was transformed."""
         return bool(self.picture_error)

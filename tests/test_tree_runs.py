@@ -56,7 +56,7 @@ def test_seed_summary_format_then_totals(tree, tmp_path):
     assert lines[i + 1:j] == [f"    {tree / m / 'layer' / f}" for m in ("alpha", "beta")
                               for f in ("paged_attention_layer.cpp", "paged_attention_layer.h")]
     assert lines[j + 1].startswith("Transformed target files: [")
-    assert lines[-1] == ("Totals: 2 transformed (0 unchanged), 1 not candidates (template 1), 0 failed, "
+    assert lines[-1] == ("Totals: 2 transformed (0 unchanged, 0 partial), 1 not candidates (template 1), 0 failed, "
                          "1 skipped by name")
     assert any(ln.startswith("skipped: ") and "paged_attention_quant_layer.cpp: name contains quant" in ln
                for ln in lines)
@@ -69,7 +69,7 @@ def test_quiet(tree, tmp_path):
     r = _cli("transform", "-s", tree, "--recursive", "-o", tmp_path / "out", "--quiet")
     assert r.exit_code == 0
     assert r.output.splitlines() == [
-        "Totals: 2 transformed (0 unchanged), 1 not candidates (template 1), 0 failed, 1 skipped by name"]
+        "Totals: 2 transformed (0 unchanged, 0 partial), 1 not candidates (template 1), 0 failed, 1 skipped by name"]
 
 
 def test_one_failure_makes_exit_1(tree, tmp_path):
@@ -160,7 +160,7 @@ def test_json_is_pure_with_diff(tree, tmp_path):
     refusal = files[2]
     assert set(refusal) >= {"file", "line", "class", "reason"} and refusal["class"] == "template"
     assert data["totals"] == {"transformed": 2, "unchanged": 0, "refused": {"template": 1}, "failed": 0,
-                              "failed_pictures": 0, "skipped_by_name": 1}
+                              "failed_pictures": 0, "skipped_by_name": 1, "partial": 0}
 
 
 @pytest.mark.parametrize("extra", [[], ["--quiet"], ["--dry-run"], ["--diff", "--quiet"], ["-l", "debug"]])
@@ -343,7 +343,8 @@ def test_dry_run_reports_what_the_real_run_will_do(tmp_path):
     # and a target that is already what would be written: unchanged in both
     assert _cli("transform", "-s", cpp, "--force").exit_code == 0
     dry = _cli("transform", "-s", cpp, "--dry-run")
-    assert dry.exit_code == 0 and dry.output.splitlines()[-1].startswith("Totals: 1 transformed (1 unchanged)")
+    assert dry.exit_code == 0
+    assert dry.output.splitlines()[-1].startswith("Totals: 1 transformed (1 unchanged, 0 partial)")
 
 
 def test_force_says_which_hand_edited_files_it_replaced(tmp_path):
