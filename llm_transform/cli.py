@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 LEVELS = ["debug", "info", "warning", "error", "fatal", "critical"]
+INTERRUPTED = 130  # the shell's code for a command stopped by Ctrl-C (128 + SIGINT)
 log = logging.getLogger("llm_transform")
 
 
@@ -45,6 +46,14 @@ class _Main(click.Group):
                 break
             i += 2 if a in _GROUP_OPTIONS_WITH_VALUE else 1
         return super().parse_args(ctx, args)
+
+    def invoke(self, ctx: click.Context):
+        """Ctrl-C outside a tree run's files (reading the tree, starting up) exits 130 too, not click's 1."""
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            sys.exit(INTERRUPTED)
 
 
 @click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
@@ -268,9 +277,15 @@ def transform(source: Path, enable_sparse: bool, output_dir: Path | None, recurs
     todo = [j for i, j in enumerate(job_list) if i not in clashes]
     workers = jobs or os.cpu_count() or 1
     log.debug("%d file(s), %d worker(s)", len(todo), workers)
-    done = _run_with_progress(run, todo, workers, quiet or as_json)
+    try:
+        done = _run_with_progress(run, todo, workers, quiet or as_json)
+        interrupted = None
+    except run.Interrupted as stop:  # Ctrl-C: report the files finished, every one written among them
+        done = stop.outcomes
+        interrupted = f"Interrupted: {len(done)} of {stop.total} files done; the others were not looked at"
     by_file = {o.file: o for o in done}
-    outcomes = [clashes[i] if i in clashes else by_file[str(j.cpp)] for i, j in enumerate(job_list)]
+    outcomes = [clashes[i] if i in clashes else by_file[str(j.cpp)] for i, j in enumerate(job_list)
+                if i in clashes or str(j.cpp) in by_file]
     outcomes += [run.Outcome(str(p), "failed", "unreadable", None, f"cannot read this folder ({why}); its layers "
                              "were not looked at") for p, why in found.unreadable]
     outcomes += [run.Outcome(str(p), "skipped", "name", None, why) for p, why in found.skipped]
@@ -278,10 +293,12 @@ def transform(source: Path, enable_sparse: bool, output_dir: Path | None, recurs
         (strict and any(o.status == "refused" or o.partial for o in outcomes))
     if as_json:
         click.echo(json.dumps({"files": [o.as_dict() for o in outcomes], "totals": _totals(outcomes),
-                               "dry_run": dry_run}, indent=2))
+                               "dry_run": dry_run, "interrupted": interrupted is not None,
+                               "not_done": len(todo) - len(done)}, indent=2))
     else:
-        _print_summary(outcomes, dry_run=dry_run, quiet=quiet, show_diff=show_diff, strict=strict)
-    sys.exit(1 if failed else 0)
+        _print_summary(outcomes, dry_run=dry_run, quiet=quiet, show_diff=show_diff, strict=strict,
+                       interrupted=interrupted)
+    sys.exit(INTERRUPTED if interrupted else 1 if failed else 0)
 
 
 def _fail_early(message: str, as_json: bool, *, usage: bool = False) -> None:
@@ -314,7 +331,8 @@ def _totals(outcomes) -> dict:
             "skipped_by_name": sum(o.status == "skipped" for o in outcomes)}
 
 
-def _print_summary(outcomes, *, dry_run: bool, quiet: bool, show_diff: bool, strict: bool = False) -> None:
+def _print_summary(outcomes, *, dry_run: bool, quiet: bool, show_diff: bool, strict: bool = False,
+                   interrupted: str | None = None) -> None:
     """The run in the order a reader needs it; ``quiet`` keeps what counts as a failure (with ``strict``,
     non-candidates and partial layers too) and the totals."""
     done = [o for o in outcomes if o.status in ("transformed", "unchanged")]
@@ -366,6 +384,8 @@ def _print_summary(outcomes, *, dry_run: bool, quiet: bool, show_diff: bool, str
             click.echo(f"follow-up: {kind}:")
             for file, detail in items:
                 click.echo(f"    {file}: {detail}" if detail else f"    {file}")
+    if interrupted:
+        click.echo(interrupted)
     t = _totals(outcomes)
     refused = ", ".join(f"{k} {v}" for k, v in sorted(t["refused"].items()))
     pictures = f" ({t['failed_pictures']} picture{'s' if t['failed_pictures'] > 1 else ''})" \

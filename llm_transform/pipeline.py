@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import os
+import signal
 import stat
 import tempfile
 import time
 from collections import Counter, OrderedDict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -356,7 +359,30 @@ def write_pair(result: TransformResult, *, force: bool, header: bool = True) -> 
     if plan.unchanged:
         result.unchanged = True
         return
-    pairs = plan.pairs
+    with _signals_held():
+        _write_both(plan.pairs)
+    result.written = True
+    result.replaced = plan.replaced
+
+
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    """Ctrl-C (and a plain kill) wait until both targets are in place: a pair is written whole or not at
+    all, whoever calls this. Where signals cannot be held (not the main thread's mask to set), nothing
+    changes."""
+    held = {signal.SIGINT, signal.SIGTERM}
+    try:
+        old = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    except (AttributeError, OSError, ValueError):
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
+def _write_both(pairs: list[tuple[Path, bytes]]) -> None:
     temps: list[tuple[str, Path]] = []
     previous: dict[Path, bytes | None] = {}
     renamed: list[Path] = []
@@ -374,9 +400,7 @@ def write_pair(result: TransformResult, *, force: bool, header: bool = True) -> 
         for tmp, p in temps:
             os.replace(tmp, p)
             renamed.append(p)
-        result.written = True
-        result.replaced = plan.replaced
-    except OSError as exc:
+    except BaseException as exc:
         for p in renamed:  # undo: the pair must not be half-written
             old = previous.get(p)
             try:
@@ -389,6 +413,8 @@ def write_pair(result: TransformResult, *, force: bool, header: bool = True) -> 
         for tmp, _ in temps:
             if os.path.exists(tmp):
                 os.unlink(tmp)
+        if not isinstance(exc, OSError):
+            raise
         # name the user's target, never the temporary file the failure happened on
         target = next((p for tmp, p in temps if exc.filename in (tmp, str(p))), pairs[0][0])
         raise LayerError(target, None, f"cannot write here ({exc.strerror}); check that the folder "

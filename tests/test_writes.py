@@ -62,3 +62,42 @@ def test_forced_targets_keep_their_mode(layer, umask):
     again = transform_file(layer, force=True)
     assert again.written and _mode(again.target_cpp) == 0o660
     assert not [p for p in layer.parent.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_an_exception_between_the_two_renames_leaves_neither_target(layer, monkeypatch):
+    """Whatever stops the write after the first rename (here a KeyboardInterrupt), the first target is
+    taken back and no temporary file stays."""
+    import llm_transform.pipeline as pipeline
+
+    real_replace = os.replace
+    calls = []
+
+    def replace(src, dst):
+        calls.append(dst)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        real_replace(src, dst)
+
+    monkeypatch.setattr(pipeline.os, "replace", replace)
+    with pytest.raises(KeyboardInterrupt):
+        transform_file(layer)
+    assert not [p.name for p in layer.parent.iterdir() if "quant" in p.name or p.name.endswith(".tmp")]
+
+
+def test_signals_wait_for_the_pair(layer, monkeypatch):
+    """Ctrl-C and SIGTERM are held while the two targets are written, and delivered after."""
+    import signal
+
+    import llm_transform.pipeline as pipeline
+
+    masks = []
+    real_write = pipeline._write_both
+
+    def write(pairs):
+        masks.append(signal.pthread_sigmask(signal.SIG_BLOCK, set()))
+        real_write(pairs)
+
+    monkeypatch.setattr(pipeline, "_write_both", write)
+    transform_file(layer)
+    assert {signal.SIGINT, signal.SIGTERM} <= masks[0]
+    assert signal.SIGINT not in signal.pthread_sigmask(signal.SIG_BLOCK, set())
