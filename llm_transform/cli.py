@@ -310,12 +310,41 @@ def _fail_early(message: str, as_json: bool, *, usage: bool = False) -> None:
     sys.exit(2 if usage else 1)
 
 
+class Estimate:
+    """The time a run has left, once there is a basis for it: a few files done and a second gone since the
+    first one finished. The first file carries the start-up (imports, worker processes), so the pace is
+    taken from there on; an estimate from the first files alone is off by minutes."""
+
+    FILES = 5
+    SECONDS = 1.0
+
+    def __init__(self, total: int, *, clock=None):
+        import time
+
+        self.total = total
+        self.clock = clock or time.monotonic
+        self.first: float | None = None
+
+    def __call__(self, done: int) -> str:
+        now = self.clock()
+        if self.first is None:
+            self.first = now
+        if done < self.FILES or done >= self.total or now - self.first < self.SECONDS:
+            return ""
+        left = round((now - self.first) / (done - 1) * (self.total - done))
+        return f"about {left // 60}m{left % 60:02d}s left" if left >= 60 else f"about {left}s left"
+
+
 def _run_with_progress(run, jobs, workers: int, silent: bool):
-    """The outcomes, with a progress bar on a terminal for runs of more than a few files."""
+    """The outcomes, with a progress bar on a terminal for runs of more than a few files: files done out
+    of all, and an estimate of the time left once there is a basis for one."""
     if silent or len(jobs) <= 3 or not sys.stderr.isatty():
         return run.run_all(jobs, workers=workers)
-    with click.progressbar(length=len(jobs), label="Transforming", file=sys.stderr) as bar:
-        return run.run_all(jobs, workers=workers, on_done=lambda _o: bar.update(1))
+    estimate = Estimate(len(jobs))
+    with click.progressbar(length=len(jobs), label="Transforming", file=sys.stderr, show_eta=False,
+                           show_percent=False, show_pos=True, item_show_func=lambda text: text) as bar:
+        return run.run_all(jobs, workers=workers,
+                           on_done=lambda _o: bar.update(1, current_item=estimate(bar.pos + 1)))
 
 
 def _totals(outcomes) -> dict:

@@ -265,6 +265,8 @@ def test_progress_bar_only_on_a_terminal(tree, monkeypatch, capsys):
     done = cli._run_with_progress(run, jobs, 1, silent=False)
     assert [o.status for o in done] == ["transformed"] * 4
     assert "Transforming" in fake.getvalue()
+    assert "4/4" in fake.getvalue()  # a count
+    assert "left" not in fake.getvalue()  # four quick files: no basis for an estimate
     plain = io.StringIO()
     monkeypatch.setattr(sys, "stderr", plain)
     cli._run_with_progress(run, jobs, 1, silent=False)
@@ -361,3 +363,20 @@ def test_force_says_which_hand_edited_files_it_replaced(tmp_path):
     cpp2, target2 = _edited_target(tmp_path / "j")
     data = json.loads(_cli("transform", "-s", cpp2, "--force", "--json").stdout)
     assert data["files"][0]["replaced"] == [{"file": str(target2), "why": "edited by hand since it was generated"}]
+
+
+def test_the_estimate_waits_for_a_basis():
+    """Nothing before a few files and a second past the first one (which carries the start-up); then the
+    pace since the first file."""
+    from llm_transform.cli import Estimate
+
+    now = [0.0]
+    eta = Estimate(100, clock=lambda: now[0])
+    for t, done in ((5.0, 1), (5.3, 2), (5.6, 3), (5.9, 4)):
+        now[0] = t
+        assert eta(done) == "", (t, done)
+    now[0] = 7.0
+    assert eta(5) == "about 48s left"  # 4 files in 2 s since the first: 0.5 s a file, 95 to go
+    now[0] = 65.0
+    assert eta(40) == "about 1m32s left"  # 60 s for 39 files, 60 to go
+    assert eta(100) == ""
