@@ -47,3 +47,81 @@ def test_a_stated_output_that_is_wrong_fails():
         assert "says '3', the code prints '2'" in str(exc)
     else:
         raise AssertionError("a wrong sample output passed")
+
+
+def _quick_start() -> list[str]:
+    guide = (ROOT / "docs" / "user-guide.md").read_text(encoding="utf-8")
+    block = re.search(r"## Quick start\n\n```sh\n(.*?)```", guide, re.S)
+    assert block, "the user guide has a quick start"
+    return [ln.split("  #")[0].strip() for ln in block[1].splitlines() if ln.strip()]
+
+
+def test_user_guide_quick_start_runs_in_a_checkout(tmp_path, monkeypatch):
+    """Every command of the quick start works in a fresh checkout: the folders it names are there."""
+    import shlex
+    import shutil
+
+    from click.testing import CliRunner
+
+    from llm_transform.cli import main
+
+    shutil.copytree(ROOT / "examples", tmp_path / "examples")
+    monkeypatch.chdir(tmp_path)
+    commands = _quick_start()
+    assert len(commands) >= 4
+    for line in commands:
+        args = shlex.split(line)
+        assert args[0] == "llm-transform"
+        if "graph" in args and shutil.which("dot") is None and not line.endswith((".dot", ".json")):
+            continue  # drawing an .svg needs Graphviz
+        r = CliRunner().invoke(main, args[1:])
+        assert r.exit_code == 0, f"{line}\n{r.output}"
+
+
+def test_user_guide_names_every_scale_names_key():
+    from llm_transform.graph.passes import STANDARD_LABELS
+
+    guide = (ROOT / "docs" / "user-guide.md").read_text(encoding="utf-8")
+    row = next(ln for ln in guide.splitlines() if ln.startswith("| `--scale-names FILE`"))
+    missing = [k for k in STANDARD_LABELS.values() if f"`{k}`" not in row]
+    assert not missing, f"the --scale-names row does not say what {missing} are"
+
+
+def test_what_the_guide_says_about_missing_system_headers_holds(tmp_path):
+    """The guide says the checks run without the system's C++ headers and that a standard template called in
+    an argument list is then reported as a syntax error. If this test fails, the tool got better: update
+    the guide's paragraph on missing headers."""
+    from llm_transform.source.clang_check import syntax_check
+    from llm_transform.source.errors import LayerError
+
+    cpp = tmp_path / "toy.cpp"
+    cpp.write_text("#include <algorithm>\n#include <iterator>\nstruct Dims { long dims[8]; };\n"
+                   "void Copy(const Dims &a, Dims &b)\n{\n"
+                   "    std::copy(std::begin(a.dims), std::end(a.dims), std::begin(b.dims));\n}\n")
+    try:
+        syntax_check(cpp, [])
+    except LayerError as exc:
+        assert exc.line == 6 and "syntax error" in exc.reason
+    else:
+        raise AssertionError("std::copy(std::begin(...)) now parses without the system headers")
+    guide = (ROOT / "docs" / "user-guide.md").read_text(encoding="utf-8")
+    assert "std::copy(std::begin(" in guide and "system" in guide
+
+
+def test_example_outputs_are_ignored_by_git():
+    """The README's first command writes the example's rewrite next to it: git does not list it."""
+    import shutil
+    import subprocess
+
+    if shutil.which("git") is None or not (ROOT / ".git").exists():
+        import pytest
+
+        pytest.skip("not a git checkout")
+    outputs = ["examples/aster/quant_flash_attention_layer.cpp", "examples/aster/quant_flash_attention_layer.h",
+               "examples/aster/sparse_quant_flash_attention_layer.cpp", "examples/zeta/quant_zeta_layer.h",
+               "out/layer.svg"]
+    r = subprocess.run(["git", "check-ignore", *outputs], cwd=ROOT, capture_output=True, text=True)
+    assert sorted(r.stdout.split()) == sorted(outputs)
+    kept = subprocess.run(["git", "check-ignore", "examples/aster/flash_attention_layer.cpp"], cwd=ROOT,
+                          capture_output=True, text=True)
+    assert kept.returncode == 1
