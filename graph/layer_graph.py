@@ -88,10 +88,8 @@ class LayerGraph:
     meta: dict[str, Any] = field(default_factory=dict)
 
     def __repr__(self) -> str:
-        roles: dict[str, int] = {}
-        for o in self.ops():
-            roles[self.role(o)] = roles.get(self.role(o), 0) + 1
-        by_role = ", ".join(f"{r} {n}" for r, n in sorted(roles.items(), key=lambda kv: -kv[1])[:5])
+        # every role, in the order the layer first uses it: attention and MLP are what people look for
+        by_role = ", ".join(f"{r} {n}" for r, n in self.summary()["ops_by_role"].items())
         changed, added = len(self.changed_ops()), len(self.added_tensors())
         rewrite = f", {changed} ops changed, {added} tensors added" if changed or added else ""
         return _short(f"<LayerGraph {self.name}: {len(self.ops())} ops ({by_role}), {len(self.tensors())} "

@@ -97,6 +97,8 @@ RECENT = ("fields set that older atb_speed versions lack; check that yours decla
 class ChangeLog:
     changes: list[dict[str, Any]] = field(default_factory=list)
     skipped: list[dict[str, str]] = field(default_factory=list)
+    #: sparse runs: sites quantized but not made sparse (no sparse precedent for their type), and why
+    not_sparse: list[dict[str, str]] = field(default_factory=list)
     followups: list[Followup] = field(default_factory=list)
     scale_fields: list[ScaleField] = field(default_factory=list)
     flag_fields: list[FlagField] = field(default_factory=list)
@@ -106,6 +108,9 @@ class ChangeLog:
 
     def skip(self, op: str, reason: str) -> None:
         self.skipped.append({"node": op, "reason": reason})
+
+    def without_sparsity(self, op: str, reason: str) -> None:
+        self.not_sparse.append({"node": op, "reason": reason})
 
 
 def _copy_graph(lg: LayerGraph) -> LayerGraph:
@@ -315,7 +320,7 @@ def quantize(lg: LayerGraph, opts: Options) -> tuple[LayerGraph, ChangeLog]:
         if opts.sparse:
             sparse = eff.get("sparse")
             if sparse is None:
-                log.skip(op, f"no sparse precedent for {eff.name}; quantized without sparsity")
+                log.without_sparsity(op, f"no sparse precedent for {eff.name}; quantized without sparsity")
             else:
                 contract = {**quant, **sparse, "fields": [*quant.get("fields", []), *sparse.get("fields", [])]}
                 if "type" in sparse:

@@ -2,7 +2,8 @@
 
 This top floor holds the pipeline (classify, transform, verify, write), the public API, file discovery
 and the command line; it may import every floor below it: ``llm_transform.render``, ``llm_transform.graph``
-and ``llm_transform.source`` (installed from the repository folders ``render/``, ``graph/``, ``source/``).
+and ``llm_transform.source`` (the repository folders ``render/``, ``graph/``, ``source/``, reached through
+the symlinks of the same names in this folder).
 The public names are imported on first use so that the command line stays quick to start.
 """
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 LEVELS = ["debug", "info", "warning", "error", "fatal", "critical"]
+INTERRUPTED = 130  # the shell's code for a command stopped by Ctrl-C (128 + SIGINT)
 log = logging.getLogger("llm_transform")
 
 
@@ -46,6 +47,14 @@ class _Main(click.Group):
             i += 2 if a in _GROUP_OPTIONS_WITH_VALUE else 1
         return super().parse_args(ctx, args)
 
+    def invoke(self, ctx: click.Context):
+        """Ctrl-C outside a tree run's files (reading the tree, starting up) exits 130 too, not click's 1."""
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            sys.exit(INTERRUPTED)
+
 
 @click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="llm-transform")
@@ -74,28 +83,22 @@ def check(sources: tuple[Path, ...], recursive: bool, as_json: bool, include_dir
     """Build the graph of each layer and report counts, roles and consistency findings."""
     _setup_logging(log_level)
     from .api import load_layer
-    from .discovery import find_layers
     from .source.errors import LayerError
 
     if float_cpp is not None:
         if len(sources) != 1:
             raise click.UsageError("--against FLOAT.cpp takes exactly one generated .cpp")
-        sys.exit(_check_against(float_cpp, sources[0], [str(d) for d in include_dirs], as_json))
+        sys.exit(_check_against(_layer_or_exit(float_cpp, as_json), _layer_or_exit(sources[0], as_json),
+                                [str(d) for d in include_dirs], as_json))
 
+    found = {source: _discover_or_exit(source, recursive, as_json, float_only=False) for source in sources}
     reports = []
     failed = False
     for source in sources:
-        try:
-            files = find_layers(source, recursive=recursive, float_only=False)
-        except LayerError as exc:
-            reports.append({"file": str(source), "status": "error", "reason": exc.one_line()})
+        for path, why in found[source].unreadable:
+            reports.append({"file": str(path), "status": "error", "reason": f"{path}: cannot read this folder ({why})"})
             failed = True
-            continue
-        if not files:
-            reports.append({"file": str(source), "status": "error",
-                            "reason": f"{source}: no layer .cpp files here; give a layer .cpp or its folder"})
-            failed = True
-        for cpp in files:
+        for cpp in found[source].layers:
             try:
                 lg = load_layer(cpp, include_dirs=[str(d) for d in include_dirs])
             except LayerError as exc:
@@ -122,6 +125,35 @@ def check(sources: tuple[Path, ...], recursive: bool, as_json: bool, include_dir
     sys.exit(1 if failed else 0)
 
 
+def _layer_or_exit(path: Path, as_json: bool) -> Path:
+    """The layer a path argument names (a header's .cpp), or a usage error (exit 2)."""
+    from .discovery import layer_path
+    from .source.errors import LayerError
+
+    try:
+        return layer_path(path)
+    except LayerError as exc:
+        _fail_early(exc.one_line(), as_json, usage=True)
+        raise  # not reached
+
+
+def _discover_or_exit(source: Path, recursive: bool, as_json: bool, *, float_only: bool = True):
+    """The files SOURCE names; a usage error (exit 2) when it names none: a missing path, a header without
+    its .cpp, a folder without layers (with a hint when they are in its sub-folders)."""
+    from .discovery import discover
+    from .source.errors import LayerError
+
+    try:
+        found = discover(source, recursive=recursive, float_only=float_only)
+    except LayerError as exc:
+        _fail_early(exc.one_line(), as_json, usage=True)
+    if not found.layers and not found.skipped and not found.unreadable:
+        hint = (f"; it has {found.subfolders_with_layers} sub-folder(s) with .cpp files: add --recursive"
+                if found.subfolders_with_layers else "; give a layer .cpp or its folder")
+        _fail_early(f"{source}: no layer .cpp files here{hint}", as_json, usage=True)
+    return found
+
+
 def _check_against(float_cpp: Path, generated: Path, include_dirs: list[str], as_json: bool) -> int:
     from .source.errors import LayerError
     from .verify import check_against
@@ -131,7 +163,7 @@ def _check_against(float_cpp: Path, generated: Path, include_dirs: list[str], as
     except LayerError as exc:
         click.echo(json.dumps([{"kind": "error", "file": exc.path, "line": exc.line, "message": exc.reason}])
                    if as_json else exc.one_line())
-        return 1
+        return 2 if exc.kind == "usage" else 1
     if as_json:
         click.echo(json.dumps([r.as_dict() for r in rejections], indent=2))
     else:
@@ -213,7 +245,8 @@ def _node_names(files: list[Path]) -> set[str]:
 @click.option("--diff", "show_diff", is_flag=True, help="Print a unified diff of each target against its source.")
 @click.option("--json", "as_json", is_flag=True, help="Print only JSON on stdout: one report per file and the totals.")
 @click.option("--quiet", is_flag=True, help="Print only failures and the totals.")
-@click.option("--strict", is_flag=True, help="Count files that are not rewrite candidates as failures (exit 1).")
+@click.option("--strict", is_flag=True,
+              help="Count files that are not rewrite candidates, and partly quantized layers, as failures (exit 1).")
 @click.option("--force", is_flag=True, help="Overwrite targets edited by hand.")
 @click.option("--no-header", is_flag=True,
               help="Write no provenance header line; then any differing target needs --force.")
@@ -250,18 +283,10 @@ def transform(source: Path, enable_sparse: bool, output_dir: Path | None, recurs
     import os
 
     from . import run
-    from .discovery import discover
     from .graph.passes import Options
-    from .source.errors import LayerError
 
-    try:
-        found = discover(source, recursive=recursive)
-    except LayerError as exc:
-        _fail_early(exc.one_line(), as_json)
-    if not found.layers and not found.skipped and not found.unreadable:
-        hint = (f"; it has {found.subfolders_with_layers} sub-folder(s) with .cpp files: add --recursive"
-                if found.subfolders_with_layers else "; give a layer .cpp or its folder")
-        _fail_early(f"{source}: no layer .cpp files here{hint}", as_json)
+    found = _discover_or_exit(source, recursive, as_json)
+    source = _layer_or_exit(source, as_json)
     names = _scale_names(scale_names, found.layers) if scale_names is not None else {}
     fallback = _fallback_sites(float_fallback, found.layers)
     opts = Options(qkv_style=qkv_style, upgrade_v1=not no_upgrade, telechat=not no_telechat, scale_names=names,
@@ -276,35 +301,74 @@ def transform(source: Path, enable_sparse: bool, output_dir: Path | None, recurs
     todo = [j for i, j in enumerate(job_list) if i not in clashes]
     workers = jobs or os.cpu_count() or 1
     log.debug("%d file(s), %d worker(s)", len(todo), workers)
-    done = _run_with_progress(run, todo, workers, quiet or as_json)
+    try:
+        done = _run_with_progress(run, todo, workers, quiet or as_json)
+        interrupted = None
+    except run.Interrupted as stop:  # Ctrl-C: report the files finished, every one written among them
+        done = stop.outcomes
+        interrupted = f"Interrupted: {len(done)} of {stop.total} files done; the others were not looked at"
     by_file = {o.file: o for o in done}
-    outcomes = [clashes[i] if i in clashes else by_file[str(j.cpp)] for i, j in enumerate(job_list)]
+    outcomes = [clashes[i] if i in clashes else by_file[str(j.cpp)] for i, j in enumerate(job_list)
+                if i in clashes or str(j.cpp) in by_file]
     outcomes += [run.Outcome(str(p), "failed", "unreadable", None, f"cannot read this folder ({why}); its layers "
                              "were not looked at") for p, why in found.unreadable]
     outcomes += [run.Outcome(str(p), "skipped", "name", None, why) for p, why in found.skipped]
-    failed = any(o.failed for o in outcomes) or (strict and any(o.status == "refused" for o in outcomes))
+    failed = any(o.failed or o.failed_picture for o in outcomes) or \
+        (strict and any(o.status == "refused" or o.partial for o in outcomes))
     if as_json:
         click.echo(json.dumps({"files": [o.as_dict() for o in outcomes], "totals": _totals(outcomes),
-                               "dry_run": dry_run}, indent=2))
+                               "dry_run": dry_run, "interrupted": interrupted is not None,
+                               "not_done": len(todo) - len(done)}, indent=2))
     else:
-        _print_summary(outcomes, dry_run=dry_run, quiet=quiet, show_diff=show_diff)
-    sys.exit(1 if failed else 0)
+        _print_summary(outcomes, dry_run=dry_run, quiet=quiet, show_diff=show_diff, strict=strict,
+                       interrupted=interrupted)
+    sys.exit(INTERRUPTED if interrupted else 1 if failed else 0)
 
 
-def _fail_early(message: str, as_json: bool) -> None:
+def _fail_early(message: str, as_json: bool, *, usage: bool = False) -> None:
+    """One line (or a JSON object) and the exit: 2 for a usage error, else 1."""
     if as_json:
         click.echo(json.dumps({"files": [], "error": message}))
     else:
         click.echo(message, err=True)
-    sys.exit(1)
+    sys.exit(2 if usage else 1)
+
+
+class Estimate:
+    """The time a run has left, once there is a basis for it: a few files done and a second gone since the
+    first one finished. The first file carries the start-up (imports, worker processes), so the pace is
+    taken from there on; an estimate from the first files alone is off by minutes."""
+
+    FILES = 5
+    SECONDS = 1.0
+
+    def __init__(self, total: int, *, clock=None):
+        import time
+
+        self.total = total
+        self.clock = clock or time.monotonic
+        self.first: float | None = None
+
+    def __call__(self, done: int) -> str:
+        now = self.clock()
+        if self.first is None:
+            self.first = now
+        if done < self.FILES or done >= self.total or now - self.first < self.SECONDS:
+            return ""
+        left = round((now - self.first) / (done - 1) * (self.total - done))
+        return f"about {left // 60}m{left % 60:02d}s left" if left >= 60 else f"about {left}s left"
 
 
 def _run_with_progress(run, jobs, workers: int, silent: bool):
-    """The outcomes, with a progress bar on a terminal for runs of more than a few files."""
+    """The outcomes, with a progress bar on a terminal for runs of more than a few files: files done out
+    of all, and an estimate of the time left once there is a basis for one."""
     if silent or len(jobs) <= 3 or not sys.stderr.isatty():
         return run.run_all(jobs, workers=workers)
-    with click.progressbar(length=len(jobs), label="Transforming", file=sys.stderr) as bar:
-        return run.run_all(jobs, workers=workers, on_done=lambda _o: bar.update(1))
+    estimate = Estimate(len(jobs))
+    with click.progressbar(length=len(jobs), label="Transforming", file=sys.stderr, show_eta=False,
+                           show_percent=False, show_pos=True, item_show_func=lambda text: text) as bar:
+        return run.run_all(jobs, workers=workers,
+                           on_done=lambda _o: bar.update(1, current_item=estimate(bar.pos + 1)))
 
 
 def _totals(outcomes) -> dict:
@@ -314,13 +378,18 @@ def _totals(outcomes) -> dict:
             by_class[o.kind] = by_class.get(o.kind, 0) + 1
     return {"transformed": sum(o.status in ("transformed", "unchanged") for o in outcomes),
             "unchanged": sum(o.status == "unchanged" for o in outcomes),
-            "refused": by_class, "failed": sum(o.failed for o in outcomes),
+            "partial": sum(o.partial for o in outcomes),
+            "refused": by_class, "failed": sum(o.failed or o.failed_picture for o in outcomes),
+            "failed_pictures": sum(o.failed_picture for o in outcomes),
             "skipped_by_name": sum(o.status == "skipped" for o in outcomes)}
 
 
-def _print_summary(outcomes, *, dry_run: bool, quiet: bool, show_diff: bool) -> None:
+def _print_summary(outcomes, *, dry_run: bool, quiet: bool, show_diff: bool, strict: bool = False,
+                   interrupted: str | None = None) -> None:
+    """The run in the order a reader needs it; ``quiet`` keeps what counts as a failure (with ``strict``,
+    non-candidates and partial layers too) and the totals."""
     done = [o for o in outcomes if o.status in ("transformed", "unchanged")]
-    if not quiet:
+    if not quiet and done:
         if show_diff:
             for o in done:
                 sys.stdout.write(o.diff)
@@ -338,16 +407,28 @@ def _print_summary(outcomes, *, dry_run: bool, quiet: bool, show_diff: bool) -> 
     for o in outcomes:
         if o.failed:
             click.echo(f"failed: {o.one_line()}")
-        elif not quiet and o.status == "refused":
+        elif (strict or not quiet) and o.status == "refused":
             click.echo(f"refused ({o.kind}): {o.one_line()}")
         elif not quiet and o.status == "skipped":
             click.echo(f"skipped: {o.file}: {o.reason}")
-        if not quiet and o.picture_error:
+        if o.picture_error:
             click.echo(f"failed: picture for {o.file}: {o.picture_error}")
+        elif not quiet and o.picture:
+            click.echo(f"picture: {o.picture}")
+    for o in done:
+        if o.partial and (strict or not quiet):
+            q = o.report["quantized"]
+            click.echo(f"partial: {o.file}: {q['quantized']} of {q['linears']} linear sites quantized")
     if not quiet:
+        for o in done:
+            for r in (o.report or {}).get("replaced", []):
+                click.echo(f"{'would replace' if dry_run else 'replaced'} (--force): {r['file']}: {r['why']}")
         sites = [(o.file, s) for o in done for s in (o.report or {}).get("skipped", [])]
         for file, s in sites:
             click.echo(f"left float: {file}: {s['node']}: {s['reason']}")
+        for o in done:
+            for s in (o.report or {}).get("not_sparse", []):
+                click.echo(f"not sparse: {o.file}: {s['node']}: {s['reason']}")
         groups: dict[str, list[tuple[str, str]]] = {}
         for o in done:
             for f in (o.report or {}).get("followups", []):
@@ -356,11 +437,15 @@ def _print_summary(outcomes, *, dry_run: bool, quiet: bool, show_diff: bool) -> 
             click.echo(f"follow-up: {kind}:")
             for file, detail in items:
                 click.echo(f"    {file}: {detail}" if detail else f"    {file}")
+    if interrupted:
+        click.echo(interrupted)
     t = _totals(outcomes)
     refused = ", ".join(f"{k} {v}" for k, v in sorted(t["refused"].items()))
-    click.echo(f"Totals: {t['transformed']} transformed ({t['unchanged']} unchanged), "
+    pictures = f" ({t['failed_pictures']} picture{'s' if t['failed_pictures'] > 1 else ''})" \
+        if t["failed_pictures"] else ""
+    click.echo(f"Totals: {t['transformed']} transformed ({t['unchanged']} unchanged, {t['partial']} partial), "
                f"{sum(t['refused'].values())} not candidates{f' ({refused})' if refused else ''}, "
-               f"{t['failed']} failed, {t['skipped_by_name']} skipped by name")
+               f"{t['failed']} failed{pictures}, {t['skipped_by_name']} skipped by name")
 
 
 def _picture_path(graph_out: Path, source: Path, cpp: Path, sparse: bool, many: bool) -> Path:
@@ -379,19 +464,23 @@ def _picture_path(graph_out: Path, source: Path, cpp: Path, sparse: bool, many: 
 @click.argument("source", type=click.Path(path_type=Path))
 @click.option("-o", "--output", required=True, type=click.Path(path_type=Path),
               help="Picture to write: .svg, .png, .pdf, .dot or .json.")
-@click.option("--quant", "mode", flag_value="quant", help="Draw the W8A8 rewrite.")
-@click.option("--sparse", "mode", flag_value="sparse", help="Draw the sparse-W8A8 rewrite.")
+@click.option("--quant", is_flag=True, help="Draw the W8A8 rewrite.")
+@click.option("--sparse", is_flag=True, help="Draw the sparse-W8A8 rewrite.")
 @click.option("--before-after", is_flag=True, help="Draw the float layer and the rewrite side by side.")
 @click.option("--collapse", default="", metavar="BLOCKS",
               help="Draw these blocks as one node each: attention, mlp, or attention,mlp.")
 @click.option("-I", "include_dirs", multiple=True, type=click.Path(path_type=Path), help="Extra include folder.")
 @log_level_option
-def graph_command(source: Path, output: Path, mode: str | None, before_after: bool, collapse: str,
+def graph_command(source: Path, output: Path, quant: bool, sparse: bool, before_after: bool, collapse: str,
                   include_dirs: tuple[Path, ...], log_level: str | None) -> None:
     """Draw a layer's dataflow graph: the float layer, or its rewrite with what changed highlighted."""
     _setup_logging(log_level)
     from .source.errors import LayerError
 
+    if quant and sparse:
+        raise click.UsageError("--quant and --sparse draw different rewrites; give one of them")
+    mode = "sparse" if sparse else "quant" if quant else None
+    source = _layer_or_exit(source, False)
     dirs = [str(d) for d in include_dirs]
     try:
         if mode is None and not before_after:

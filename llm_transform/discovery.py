@@ -9,6 +9,24 @@ from pathlib import Path
 from .source.errors import LayerError
 
 CPP_SUFFIXES = (".cpp", ".cc", ".cxx")
+HEADER_SUFFIXES = (".h", ".hpp", ".hh", ".hxx")
+#: LayerError kind of a path argument that names nothing to work on: the command line's usage error
+USAGE = "usage"
+
+
+def layer_path(source: Path) -> Path:
+    """What a path argument names: itself, or for a layer header the layer ``.cpp`` beside it (people
+    reach for the file that declares the layer). LayerError of kind ``usage`` when it names nothing."""
+    if not source.exists():
+        raise LayerError(source, None, "no such file or folder; check the path", kind=USAGE)
+    if source.is_file() and source.suffix in HEADER_SUFFIXES:
+        for suffix in CPP_SUFFIXES:
+            cpp = source.with_suffix(suffix)
+            if cpp.is_file():
+                return cpp
+        raise LayerError(source, None, f"a header; no {source.stem}.cpp beside it: give the layer's .cpp (its "
+                         "header comes along)", kind=USAGE)
+    return source
 
 
 def name_skip_reason(path: Path) -> str | None:
@@ -30,9 +48,8 @@ class Found:
 
 
 def discover(source: Path, *, recursive: bool = False, float_only: bool = True) -> Found:
-    """The .cpp files of layer pairs under ``source`` (a file is returned as it is)."""
-    if not source.exists():
-        raise LayerError(source, None, "no such file or folder; check the path")
+    """The .cpp files of layer pairs under ``source`` (a file is returned as it is, a header as its .cpp)."""
+    source = layer_path(source)
     found = Found()
     if source.is_file():
         found.layers.append(source)

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import os
+import signal
+import stat
 import tempfile
 import time
 from collections import Counter, OrderedDict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,6 +30,7 @@ from .verify import verify
 log = logging.getLogger(__name__)
 NEW_ORDER = "the model code must feed the layer's inputs in the new enum order; added inputs as name@index"
 FILL_SCALES = "the pair parses no JSON: the model code must fill the new scale fields"
+PASS_KEYS = "the pair reads its param from JSON: the model must pass these new keys in it"
 
 
 @dataclass
@@ -44,6 +49,8 @@ class TransformResult:
     notes: list[Followup] = field(default_factory=list)
     written: bool = False
     unchanged: bool = False
+    #: targets that were not the tool's untouched output and that ``force`` replaced, with why
+    replaced: list[tuple[Path, str]] = field(default_factory=list)
 
     def __repr__(self) -> str:
         state = "written" if self.written else "unchanged" if self.unchanged else "not written"
@@ -51,6 +58,25 @@ class TransformResult:
                 f"ops changed, {len(self.after.added_tensors())} tensors added, {len(self.changes.skipped)} sites left "
                 f"float, {state}>")
         return text if len(text) < 200 else text[:195] + "...>"
+
+    def quantized(self) -> dict[str, Any]:
+        """How many of the layer's linear sites (linears, parallel linears, MLPs; each branch variant on its
+        own) the rewrite quantized, and in a sparse run how many of those it made sparse."""
+        linears = list(self.before.linears())
+        changed = set(self.after.changed_ops())
+        done = [op for op in linears if op in changed]
+        out: dict[str, Any] = {"linears": len(linears), "quantized": len(done),
+                               "share": round(len(done) / len(linears), 3) if linears else 1.0}
+        if self.after.meta.get("mode") == "sparse":
+            dense = {s["node"] for s in self.changes.not_sparse}
+            out["sparse"] = sum(op not in dense for op in done)
+        return out
+
+    @property
+    def partial(self) -> bool:
+        """Some linear sites were left float: the layer is only partly quantized."""
+        q = self.quantized()
+        return q["quantized"] < q["linears"]
 
     def report(self) -> dict[str, Any]:
         g = self.after
@@ -62,13 +88,14 @@ class TransformResult:
         followups = [*self.changes.followups, *self.notes]
         if positions:
             followups.append(Followup(NEW_ORDER, ", ".join(positions)))
-        if not parses_json and self.changes.scale_fields:
-            followups.append(Followup(FILL_SCALES, ", ".join(n for f in self.changes.scale_fields
-                                                             for n in (f.scale, f.offset))))
+        if self.changes.scale_fields:  # where the pair reads JSON, it now reads these keys too
+            followups.append(Followup(PASS_KEYS if parses_json else FILL_SCALES,
+                                      ", ".join(n for f in self.changes.scale_fields for n in (f.scale, f.offset))))
         return {
             "file": str(self.source_cpp), "status": "transformed", "tier": self.tier,
             "targets": [str(p) for p in (self.target_cpp, self.target_h) if p],
             "changes": self.changes.changes, "skipped": self.changes.skipped,
+            "not_sparse": self.changes.not_sparse, "quantized": self.quantized(), "partial": self.partial,
             "inputs": inputs,
             "scale_fields": [{"point": f.point, "label": f.label, "fields": [f.scale, f.offset],
                               "json_keys": [f.scale, f.offset] if parses_json else []}
@@ -76,6 +103,7 @@ class TransformResult:
             "fallback_flags": [{"flag": f.name, "site": f.site, "point": f.point,
                                 "json_key": f.name if parses_json else None} for f in self.changes.flag_fields],
             "renames": self.renames, "followups": [f.as_dict() for f in followups],
+            "replaced": [{"file": str(p), "why": why} for p, why in self.replaced],
             "idioms": [i.what.split(":")[0] for i in self.before.source.layer.idioms] if self.before.source else [],
         }
 
@@ -202,6 +230,8 @@ def transform_file(cpp_path: str | Path, *, sparse: bool = False, write: bool = 
                       c.get("type") or "same type", c.get("new_inputs"), c.get("fields"))
         for sk in changes.skipped:
             log.debug("%s: %s: left float: %s", cpp, sk["node"], sk["reason"])
+        for sk in changes.not_sparse:
+            log.debug("%s: %s: not sparse: %s", cpp, sk["node"], sk["reason"])
     if not after.changed_ops():
         raise LayerError(cpp, None, "no site to quantize: "
                          + "; ".join(f"{s['node']}: {s['reason']}" for s in changes.skipped[:3]))
@@ -252,33 +282,111 @@ def verify_pair(before: LayerGraph, target_cpp: Path, target_h: Path | None, cpp
                          f"{more}; please report this layer", kind="verifier")
 
 
-def write_pair(result: TransformResult, *, force: bool, header: bool = True) -> None:
-    """Write both targets or neither: temporary files in the target folder, then renames; a failure
-    part-way restores what was there before and leaves no temporary file. An existing target is replaced
-    when it is the tool's own untouched output (its header vouches for its text), or with ``force``."""
+def process_umask() -> int:
+    """The umask, read without changing it where the system tells it (another thread may be creating
+    files); else set and put back at once."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def target_mode(path: Path) -> int:
+    """A regenerated target keeps its permission bits; a new one gets what a plain ``open()`` gives it."""
+    try:
+        return stat.S_IMODE(path.stat().st_mode)
+    except OSError:
+        return 0o666 & ~process_umask()
+
+
+@dataclass
+class WritePlan:
+    """What writing a result would do, decided before anything is written (a dry run stops here)."""
+
+    pairs: list[tuple[Path, bytes]]
+    unchanged: bool  # every target already holds what would be written
+    replaced: list[tuple[Path, str]]  # targets not the tool's untouched output that --force replaces, and why
+
+
+def plan_write(result: TransformResult, *, force: bool, header: bool = True) -> WritePlan:
+    """Which targets a write would replace; LayerError for what the write would refuse (a target that is
+    not a regular file, one edited by hand without ``force``, a folder that cannot be written)."""
     pairs = [(result.target_cpp, result.cpp_text)]
     if result.target_h is not None and result.h_text is not None:
         pairs.append((result.target_h, result.h_text))
     if all(p.is_file() and p.read_bytes() == data for p, data in pairs):
-        result.unchanged = True
-        return
+        return WritePlan(pairs, True, [])
     for p, _data in pairs:
         if p.is_symlink() or (p.exists() and not p.is_file()):
             raise LayerError(p, None, "target exists and is not a regular file; remove it or use -o")
+    replaced: list[tuple[Path, str]] = []
     for p, data in pairs:
-        if force or not p.exists():
+        if not p.exists():
             continue
         old = p.read_bytes()
         if old == data:
             continue
         if not header:
+            if force:
+                replaced.append((p, "differs from what would be written"))
+                continue
             raise LayerError(p, None, "target exists and differs from what would be written (edited by "
                              "hand?); use --force to overwrite")
         st = provenance.state(old)
         if st != "untouched":
             why = "edited by hand since it was generated" if st == "edited" else \
                 "edited by hand since it was generated, or not generated by llm-transform (no header)"
+            if force:
+                replaced.append((p, why))
+                continue
             raise LayerError(p, None, f"target {why}; kept as it is; use --force to overwrite it", kind="edited")
+    for p, _data in pairs:
+        folder = next(d for d in (p.parent, *p.parent.parents) if d.exists())
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise LayerError(p, None, f"cannot write here (Permission denied); check that the folder {p.parent} "
+                             "exists and is writable; nothing was written", kind="write")
+    return WritePlan(pairs, False, replaced)
+
+
+def write_pair(result: TransformResult, *, force: bool, header: bool = True) -> None:
+    """Write both targets or neither: temporary files in the target folder, then renames; a failure
+    part-way restores what was there before and leaves no temporary file. An existing target is replaced
+    when it is the tool's own untouched output (its header vouches for its text), or with ``force``
+    (``result.replaced`` then names the targets that were not)."""
+    plan = plan_write(result, force=force, header=header)
+    if plan.unchanged:
+        result.unchanged = True
+        return
+    with _signals_held():
+        _write_both(plan.pairs)
+    result.written = True
+    result.replaced = plan.replaced
+
+
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    """Ctrl-C (and a plain kill) wait until both targets are in place: a pair is written whole or not at
+    all, whoever calls this. Where signals cannot be held (not the main thread's mask to set), nothing
+    changes."""
+    held = {signal.SIGINT, signal.SIGTERM}
+    try:
+        old = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    except (AttributeError, OSError, ValueError):
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
+def _write_both(pairs: list[tuple[Path, bytes]]) -> None:
     temps: list[tuple[str, Path]] = []
     previous: dict[Path, bytes | None] = {}
     renamed: list[Path] = []
@@ -287,6 +395,7 @@ def write_pair(result: TransformResult, *, force: bool, header: bool = True) -> 
             p.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
             temps.append((tmp, p))
+            os.fchmod(fd, target_mode(p))  # mkstemp's 0600 would make the target private to its owner
             with os.fdopen(fd, "wb") as fh:
                 fh.write(data)
                 fh.flush()
@@ -295,8 +404,7 @@ def write_pair(result: TransformResult, *, force: bool, header: bool = True) -> 
         for tmp, p in temps:
             os.replace(tmp, p)
             renamed.append(p)
-        result.written = True
-    except OSError as exc:
+    except BaseException as exc:
         for p in renamed:  # undo: the pair must not be half-written
             old = previous.get(p)
             try:
@@ -309,6 +417,8 @@ def write_pair(result: TransformResult, *, force: bool, header: bool = True) -> 
         for tmp, _ in temps:
             if os.path.exists(tmp):
                 os.unlink(tmp)
+        if not isinstance(exc, OSError):
+            raise
         # name the user's target, never the temporary file the failure happened on
         target = next((p for tmp, p in temps if exc.filename in (tmp, str(p))), pairs[0][0])
         raise LayerError(target, None, f"cannot write here ({exc.strerror}); check that the folder "

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import difflib
 import gc
+import itertools
 import logging
+import signal
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -52,12 +55,23 @@ class Outcome:
     targets: tuple[str, ...] = ()
     report: dict[str, Any] | None = None
     diff: str = ""
-    picture_error: str = ""
+    picture: str = ""  # the picture drawn for it
+    picture_error: str = ""  # why its picture could not be drawn
     seconds: float = 0.0
 
     @property
     def failed(self) -> bool:
         return self.status == "failed"
+
+    @property
+    def partial(self) -> bool:
+        """Transformed with some linear sites left float."""
+        return bool((self.report or {}).get("partial"))
+
+    @property
+    def failed_picture(self) -> bool:
+        """A picture asked for and not drawn: a failure of the run, though the file itself was transformed."""
+        return bool(self.picture_error)
 
     def one_line(self) -> str:
         path = self.where or self.file
@@ -69,6 +83,8 @@ class Outcome:
             out["status"] = self.status
             if self.diff:
                 out["diff"] = self.diff
+            if self.picture:
+                out["picture"] = self.picture
             if self.picture_error:
                 out["picture_error"] = self.picture_error
             return out
@@ -87,13 +103,16 @@ def refused(file: Path | str, exc: LayerError, seconds: float = 0.0) -> Outcome:
 
 def run_one(job: Job) -> Outcome:
     """Transform one file; every error becomes an outcome (a bug too: one line, and the run goes on)."""
-    from .pipeline import transform_file
+    from .pipeline import plan_write, transform_file
 
     start = time.perf_counter()
     try:
         r = transform_file(job.cpp, sparse=job.sparse, write=job.write, output_dir=job.out_dir, force=job.force,
                            options=job.options, keep_names=job.keep_names, include_dirs=list(job.include_dirs),
                            header=job.header)
+        if not job.write:  # a dry run refuses what the write would refuse, and says what it would replace
+            plan = plan_write(r, force=job.force, header=job.header)
+            r.unchanged, r.replaced = plan.unchanged, plan.replaced
     except LayerError as exc:
         return refused(job.cpp, exc, time.perf_counter() - start)
     except Exception as exc:  # a bug: say so in one line and carry on with the other files
@@ -104,11 +123,12 @@ def run_one(job: Job) -> Outcome:
     picture_error = ""
     if job.picture is not None:
         picture_error = draw(r.after, job.picture) or ""
+    picture = str(job.picture) if job.picture is not None and not picture_error else ""
     diff = _diff(r) if job.diff else ""
     status = "unchanged" if r.unchanged else "transformed"
     return Outcome(str(job.cpp), status, sources=tuple(str(p) for p in (r.source_cpp, r.source_h) if p),
                    targets=tuple(str(p) for p in (r.target_cpp, r.target_h) if p), report=r.report(), diff=diff,
-                   picture_error=picture_error, seconds=time.perf_counter() - start)
+                   picture=picture, picture_error=picture_error, seconds=time.perf_counter() - start)
 
 
 def _diff(r) -> str:
@@ -160,7 +180,7 @@ def draw(lg, path: Path, before=None, *, collapse: frozenset[str] = frozenset())
         return str(exc).split(": ", 1)[-1]
     except OSError as exc:
         return f"cannot write the picture ({exc.strerror})"
-    log.info("drew %s", path)
+    log.debug("drew %s", path)  # the caller announces it
     return None
 
 
@@ -171,24 +191,88 @@ def collect_garbage_less_often() -> None:
     gc.set_threshold(50_000, 20, 100)
 
 
+def _worker_start() -> None:
+    """Each worker process: fewer garbage collections, and Ctrl-C left to the main process, which lets the
+    file in progress finish (a terminal sends Ctrl-C to every process of the run)."""
+    collect_garbage_less_often()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+class Interrupted(KeyboardInterrupt):
+    """A run stopped by Ctrl-C. ``outcomes``: the files finished (every one written is among them), in input
+    order; ``total``: how many files the run had."""
+
+    def __init__(self, outcomes: list[Outcome], total: int):
+        super().__init__(f"interrupted after {len(outcomes)} of {total} files")
+        self.outcomes = outcomes
+        self.total = total
+
+
+class _StopOnCtrlC:
+    """While a run is on, Ctrl-C asks it to stop once the files in progress are done, instead of raising
+    in the middle of one: no pair is left half-written and every file written is reported. Further
+    Ctrl-Cs change nothing (the wait is a file or two per worker). Outside the main thread, where no
+    handler can be set, Ctrl-C keeps its usual meaning."""
+
+    def __init__(self) -> None:
+        self.requested = False
+        self._previous: Any = None
+
+    def __enter__(self) -> _StopOnCtrlC:
+        try:
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+        except ValueError:
+            self._previous = None
+        return self
+
+    def _handle(self, _signum: int, _frame: Any) -> None:
+        if not self.requested:
+            self.requested = True
+            log.warning("interrupted: finishing the files in progress, then stopping")
+
+    def __exit__(self, *_exc: object) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+
+
 def run_all(jobs: list[Job], *, workers: int = 1, on_done: Callable[[Outcome], None] | None = None
             ) -> list[Outcome]:
     """Every job's outcome, in the order of ``jobs``. With more than one worker the files are spread over a
-    process pool (started here, after the imports, so each worker has the modules loaded already)."""
+    process pool (started here, after the imports, so each worker has the modules loaded already).
+    Ctrl-C stops the run after the files in progress: ``Interrupted`` then carries the outcomes so far."""
     results: list[Outcome] = []
-    for outcome in _outcomes(jobs, workers):
-        results.append(outcome)
-        if on_done is not None:
-            on_done(outcome)
+    with _StopOnCtrlC() as stop:
+        for outcome in _outcomes(jobs, workers, stop):
+            results.append(outcome)
+            if on_done is not None:
+                on_done(outcome)
+    if stop.requested and len(results) < len(jobs):
+        raise Interrupted(results, len(jobs))
     return results
 
 
-def _outcomes(jobs: list[Job], workers: int) -> Iterator[Outcome]:
+def _outcomes(jobs: list[Job], workers: int, stop: _StopOnCtrlC) -> Iterator[Outcome]:
     if workers <= 1 or len(jobs) <= 1:
-        yield from map(run_one, jobs)
+        for job in jobs:
+            if stop.requested:
+                return
+            yield run_one(job)
         return
-    with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), initializer=collect_garbage_less_often) as pool:
-        yield from pool.map(run_one, jobs, chunksize=max(1, len(jobs) // (workers * 8)))
+    # a few files per worker in flight, yielded in input order; on Ctrl-C the ones not started are
+    # cancelled and the ones started are waited for
+    pending = iter(jobs)
+    with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), initializer=_worker_start) as pool:
+        flight: deque[Future[Outcome]] = deque(pool.submit(run_one, j) for j in itertools.islice(pending, 2 * workers))
+        while flight:
+            if stop.requested:
+                for fut in flight:
+                    fut.cancel()
+                yield from (fut.result() for fut in flight if not fut.cancelled())
+                return
+            yield flight.popleft().result()
+            job = next(pending, None)
+            if job is not None:
+                flight.append(pool.submit(run_one, job))
 
 
 def mirrored_dir(source_root: Path, cpp: Path, output_dir: Path | None) -> Path:

@@ -316,12 +316,53 @@ def _compiler(before: LayerGraph, generated: LayerSource, renames: dict[str, str
     return out
 
 
+def generated_signs(cpp: Path) -> list[str]:
+    """What says a pair is a quantized one (written by this tool or by hand): this tool's header line, a
+    name that says quant or w8a8, quant fields set in its code. Empty for a pair that looks float."""
+    from . import classify, provenance
+    from .source.reader import header_for
+    from .source.source_file import SourceFile
+
+    h = header_for(cpp)
+    files = [SourceFile.read(cpp), *([SourceFile.read(h)] if h else [])]
+    signs = []
+    if any(provenance.state(f.path.read_bytes()) != "foreign" for f in files):
+        signs.append("llm-transform's header")
+    try:
+        classify.check_name(cpp)
+    except LayerError:
+        signs.append("a name that says quant")
+    try:
+        classify.check_content(files[0], files[1] if len(files) > 1 else None)
+    except LayerError as exc:
+        if exc.kind in ("quant_branches", "sparse_branches"):
+            signs.append(f"quant fields (line {exc.line})" if exc.line else "quant fields")
+    return signs
+
+
+def check_order(float_cpp: Path, generated_cpp: Path) -> None:
+    """LayerError of kind ``usage`` when the float side looks generated or the generated side looks float:
+    verifying them that way round would compare nothing the rewrite made and find nothing."""
+    float_signs, generated = generated_signs(float_cpp), generated_signs(generated_cpp)
+    if float_signs and not generated:
+        raise LayerError(float_cpp, None, f"the pairs look swapped: a generated pair ({', '.join(float_signs)}); "
+                         f"run check --against {generated_cpp} {float_cpp}", kind="usage")
+    if float_signs:
+        raise LayerError(float_cpp, None, f"a generated pair ({', '.join(float_signs)}); --against takes the float "
+                         "layer the generated one was made from", kind="usage")
+    if not generated:
+        raise LayerError(generated_cpp, None, "not a generated pair (no llm-transform header, no quant name, no "
+                         f"quant fields); give the generated layer to verify against {float_cpp}", kind="usage")
+
+
 def check_against(float_cpp: Path, generated_cpp: Path, *, include_dirs: list[str] | None = None
                   ) -> tuple[LayerGraph | None, list[Rejection]]:
-    """``llm-transform check --against FLOAT GENERATED``: the verifier on two pairs on disk."""
+    """``llm-transform check --against FLOAT GENERATED``: the verifier on two pairs on disk (after a check
+    that they are given in that order)."""
     from .api import checked_graph
     from .source.reader import read_pair
 
+    check_order(float_cpp, generated_cpp)
     before = checked_graph(read_pair(float_cpp), float_cpp, include_dirs=include_dirs)
     generated = read_pair(generated_cpp)
     return verify(before, generated, renames=_paired_names(before.source, generated),

@@ -51,7 +51,7 @@ def test_transform_summary_and_exit_codes(tmp_path):
 
 def test_transform_missing_path_and_bad_option(tmp_path):
     r = CliRunner().invoke(main, ["transform", "-s", str(tmp_path / "nope.cpp")])
-    assert r.exit_code == 1
+    assert r.exit_code == 2
     r = CliRunner().invoke(main, ["transform", "-s", str(tmp_path), "-l", "loud"])
     assert r.exit_code == 2
 
@@ -67,3 +67,59 @@ def test_folder_mode_skips_quant_names_and_continues_after_refusal(tmp_path):
     assert f"skipped: {tmp_path / 'quant_old_layer.cpp'}: name contains quant" in r.output
     assert "quant_flash_attention_layer.cpp" in r.output
     assert not (tmp_path / "quant_flash_attention_layer.cpp").exists()
+
+
+# -- usage errors (exit 2) and what a path argument may be --------------------------------------------------
+
+def test_missing_path_is_a_usage_error(tmp_path):
+    nope = tmp_path / "nope.cpp"
+    for args in (["transform", "-s", str(nope)], ["transform", "-s", str(nope), "--json"], ["check", str(nope)],
+                 ["check", str(FUSED / "flash_attention_layer.cpp"), str(nope)],
+                 ["graph", str(nope), "-o", str(tmp_path / "g.dot")]):
+        r = CliRunner().invoke(main, args)
+        assert r.exit_code == 2, (args, r.output)
+        assert "nope.cpp" in r.output and "no such file or folder" in r.output
+    r = CliRunner().invoke(main, ["transform", "-s", str(nope), "--json"])
+    assert json.loads(r.stdout)["error"].startswith(str(nope))
+
+
+def test_a_header_names_the_layer_beside_it(tmp_path):
+    dst = tmp_path / "l"
+    shutil.copytree(FUSED, dst)
+    h = dst / "flash_attention_layer.h"
+    r = CliRunner().invoke(main, ["transform", "-s", str(h), "--dry-run"])
+    assert r.exit_code == 0, r.output
+    assert str(dst / "quant_flash_attention_layer.cpp") in r.output
+    r = CliRunner().invoke(main, ["check", str(h)])
+    assert r.exit_code == 0 and "FlashAttentionLayer" in r.output
+    r = CliRunner().invoke(main, ["graph", str(h), "-o", str(tmp_path / "g.dot")])
+    assert r.exit_code == 0, r.output
+    lonely = tmp_path / "lonely.h"
+    lonely.write_text("#pragma once\n")
+    r = CliRunner().invoke(main, ["transform", "-s", str(lonely)])
+    assert r.exit_code == 2 and f"{lonely}: a header; no lonely.cpp beside it" in r.output
+
+
+def test_graph_quant_and_sparse_together_is_a_usage_error(tmp_path):
+    r = CliRunner().invoke(main, ["graph", str(FUSED / "flash_attention_layer.cpp"), "-o", str(tmp_path / "g.dot"),
+                                  "--quant", "--sparse"])
+    assert r.exit_code == 2 and "--quant" in r.output and "--sparse" in r.output
+    assert not (tmp_path / "g.dot").exists()
+
+
+def test_check_on_a_folder_of_folders_suggests_recursive(tmp_path):
+    shutil.copytree(FUSED, tmp_path / "models" / "a")
+    shutil.copytree(FUSED, tmp_path / "models" / "b")
+    r = CliRunner().invoke(main, ["check", str(tmp_path / "models")])
+    assert r.exit_code == 2
+    assert "2 sub-folder(s) with .cpp files: add --recursive" in r.output
+    r = CliRunner().invoke(main, ["check", str(tmp_path / "models"), "--recursive"])
+    assert r.exit_code == 0, r.output
+
+
+def test_no_empty_file_blocks_when_nothing_was_transformed(tmp_path):
+    shutil.copytree(FIXTURES / "refuse" / "template_layer", tmp_path / "t")
+    r = CliRunner().invoke(main, ["transform", "-s", str(tmp_path / "t")])
+    assert r.exit_code == 0
+    assert "Transformed source files" not in r.output and "Transformed target files" not in r.output
+    assert r.output.splitlines()[-1].startswith("Totals: 0 transformed")

@@ -21,7 +21,8 @@ from tests.conftest import LAYER_DIRS, NEW_IDIOM_DIRS, layer_cpp
 
 if cxx.available() is not None and os.environ.get("LLM_TRANSFORM_REQUIRE_CXX"):
     raise RuntimeError(f"compile tests required (LLM_TRANSFORM_REQUIRE_CXX) but {cxx.available()}")
-pytestmark = pytest.mark.skipif(cxx.available() is not None, reason=str(cxx.available()))
+# about a minute of g++ on two cores: a quick run (`-m "not slow"`) leaves it out, CI runs it
+pytestmark = [pytest.mark.skipif(cxx.available() is not None, reason=str(cxx.available())), pytest.mark.slow]
 
 
 def _candidates() -> list[Path]:
@@ -104,6 +105,6 @@ def test_float_and_generated_headers_in_one_translation_unit(built, folder, tmp_
         pytest.skip("the float layer does not compile against the stubs")
     tu = tmp_path / "all_headers.cpp"
     tu.write_text("".join(f'#include "{p.name}"\n' for p in (quant.source_h, quant.target_h, sparse.target_h)))
-    proc = subprocess.run(["g++", "-std=c++17", "-fsyntax-only", *cxx.include_args(), f"-I{quant.target_h.parent}",
-                           str(tu)], capture_output=True, text=True)
+    proc = subprocess.run(cxx.gxx("-fsyntax-only", f"-I{quant.target_h.parent}", str(tu)), capture_output=True,
+                          text=True)
     assert proc.returncode == 0, proc.stderr[:2000]

@@ -209,3 +209,33 @@ def test_unknown_picture_format_is_a_one_line_error(tmp_path):
     r = CliRunner().invoke(main, ["graph", str(FUSED), "-o", str(tmp_path / "g.bmp")])
     assert r.exit_code == 1
     assert "unknown picture format .bmp" in r.output
+
+
+def _transform_with_picture(tmp_path, *extra):
+    shutil.copytree(FUSED.parent, tmp_path / "l")
+    return CliRunner().invoke(main, ["transform", "-s", str(tmp_path / "l" / FUSED.name), "--dry-run", *extra])
+
+
+@pytest.mark.parametrize("quiet", [[], ["--quiet"]])
+def test_a_failed_picture_is_a_failure_even_quiet(tmp_path, monkeypatch, quiet):
+    monkeypatch.setattr(picture.shutil, "which", lambda _: None)  # no Graphviz: a .png cannot be drawn
+    r = _transform_with_picture(tmp_path, "--graph", str(tmp_path / "q.png"), *quiet)
+    assert r.exit_code == 1
+    assert [ln for ln in r.output.splitlines() if ln.startswith("failed: picture for ")]
+    assert "needs Graphviz" in r.output
+    assert r.output.splitlines()[-1].endswith("1 failed (1 picture), 0 skipped by name")
+    r = _transform_with_picture(tmp_path / "j", "--graph", str(tmp_path / "q.png"), "--json", *quiet)
+    data = json.loads(r.stdout)
+    assert data["totals"]["failed"] == 1 and data["totals"]["failed_pictures"] == 1
+    assert data["files"][0]["picture_error"] and r.exit_code == 1
+
+
+def test_each_picture_is_announced_once(tmp_path):
+    pic = tmp_path / "q.dot"
+    r = _transform_with_picture(tmp_path, "--graph", str(pic))
+    assert r.exit_code == 0, r.output
+    assert r.output.count(str(pic)) == 1 and f"picture: {pic}" in r.stdout
+    assert "quant_flash_attention_layer.cpp" in r.output  # the rest of the summary is there
+    assert str(pic) not in _transform_with_picture(tmp_path / "q", "--graph", str(pic), "--quiet").output
+    r = CliRunner().invoke(main, ["graph", str(FUSED), "-o", str(tmp_path / "g.dot")])
+    assert r.exit_code == 0 and r.output.count(str(tmp_path / "g.dot")) == 1

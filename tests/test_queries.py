@@ -100,6 +100,8 @@ def test_reprs_are_one_short_line(folder):
     except LayerError:
         pytest.skip("not loadable")
     assert "\n" not in repr(lg) and len(repr(lg)) < 200
+    for role, count in lg.summary()["ops_by_role"].items():  # every role, attention and MLP included
+        assert f"{role} {count}" in repr(lg)
     try:
         r = transform_file(layer_cpp(folder), write=False)
     except LayerError:

@@ -102,10 +102,10 @@ def test_bad_input_is_refused_in_one_line(case, tmp_path):
 
 def test_missing_path_and_empty_folder(tmp_path):
     r = _transform("-s", tmp_path / "nope.cpp")
-    assert r.exit_code == 1 and "no such file or folder" in r.output
+    assert r.exit_code == 2 and "no such file or folder" in r.output
     (tmp_path / "empty").mkdir()
     r = _transform("-s", tmp_path / "empty")
-    assert r.exit_code == 1 and "no layer .cpp files here" in r.output
+    assert r.exit_code == 2 and "no layer .cpp files here" in r.output
     assert _transform("-s").exit_code == 2
     assert _transform("-s", tmp_path, "--qkv-style", "bogus").exit_code == 2
 

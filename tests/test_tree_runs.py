@@ -56,7 +56,7 @@ def test_seed_summary_format_then_totals(tree, tmp_path):
     assert lines[i + 1:j] == [f"    {tree / m / 'layer' / f}" for m in ("alpha", "beta")
                               for f in ("paged_attention_layer.cpp", "paged_attention_layer.h")]
     assert lines[j + 1].startswith("Transformed target files: [")
-    assert lines[-1] == ("Totals: 2 transformed (0 unchanged), 1 not candidates (template 1), 0 failed, "
+    assert lines[-1] == ("Totals: 2 transformed (0 unchanged, 0 partial), 1 not candidates (template 1), 0 failed, "
                          "1 skipped by name")
     assert any(ln.startswith("skipped: ") and "paged_attention_quant_layer.cpp: name contains quant" in ln
                for ln in lines)
@@ -69,7 +69,7 @@ def test_quiet(tree, tmp_path):
     r = _cli("transform", "-s", tree, "--recursive", "-o", tmp_path / "out", "--quiet")
     assert r.exit_code == 0
     assert r.output.splitlines() == [
-        "Totals: 2 transformed (0 unchanged), 1 not candidates (template 1), 0 failed, 1 skipped by name"]
+        "Totals: 2 transformed (0 unchanged, 0 partial), 1 not candidates (template 1), 0 failed, 1 skipped by name"]
 
 
 def test_one_failure_makes_exit_1(tree, tmp_path):
@@ -160,7 +160,7 @@ def test_json_is_pure_with_diff(tree, tmp_path):
     refusal = files[2]
     assert set(refusal) >= {"file", "line", "class", "reason"} and refusal["class"] == "template"
     assert data["totals"] == {"transformed": 2, "unchanged": 0, "refused": {"template": 1}, "failed": 0,
-                              "skipped_by_name": 1}
+                              "failed_pictures": 0, "skipped_by_name": 1, "partial": 0}
 
 
 @pytest.mark.parametrize("extra", [[], ["--quiet"], ["--dry-run"], ["--diff", "--quiet"], ["-l", "debug"]])
@@ -179,7 +179,7 @@ def test_workers_give_the_serial_order(tree, tmp_path):
 
 def test_folder_of_folders_suggests_recursive(tree):
     r = _cli("transform", "-s", tree)
-    assert r.exit_code == 1 and "add --recursive" in r.output
+    assert r.exit_code == 2 and "add --recursive" in r.output
 
 
 def test_only_a_quant_named_layer_is_named(tmp_path):
@@ -265,6 +265,8 @@ def test_progress_bar_only_on_a_terminal(tree, monkeypatch, capsys):
     done = cli._run_with_progress(run, jobs, 1, silent=False)
     assert [o.status for o in done] == ["transformed"] * 4
     assert "Transforming" in fake.getvalue()
+    assert "4/4" in fake.getvalue()  # a count
+    assert "left" not in fake.getvalue()  # four quick files: no basis for an estimate
     plain = io.StringIO()
     monkeypatch.setattr(sys, "stderr", plain)
     cli._run_with_progress(run, jobs, 1, silent=False)
@@ -315,3 +317,66 @@ def test_diff_shows_only_changed_lines_and_applies(tmp_path):
 
     want = transform_file(cpp, write=False, header=False).cpp_text.decode().splitlines(keepends=True)
     assert _apply(cpp.read_text(encoding="utf-8").splitlines(keepends=True), diff) == want
+
+
+def _edited_target(tmp_path):
+    """A layer transformed once, then its target edited by hand and the float layer changed."""
+    src = tmp_path / "l"
+    shutil.copytree(LAYERS / "full_fused_qkv_rope", src)
+    cpp = src / "flash_attention_layer.cpp"
+    assert _cli("transform", "-s", cpp).exit_code == 0
+    target = src / "quant_flash_attention_layer.cpp"
+    target.write_text(target.read_text().replace("return atb::NO_ERROR;", "return atb::NO_ERROR; // mine"))
+    cpp.write_text(cpp.read_text() + "\n")
+    return cpp, target
+
+
+def test_dry_run_reports_what_the_real_run_will_do(tmp_path):
+    cpp, target = _edited_target(tmp_path)
+    edited = target.read_text()
+    dry = _cli("transform", "-s", cpp, "--dry-run")
+    real = _cli("transform", "-s", cpp)
+    assert dry.exit_code == real.exit_code == 1
+    failures = [ln for ln in real.output.splitlines() if ln.startswith("failed: ")]
+    assert failures and "edited by hand since it was generated" in failures[0]
+    assert [ln for ln in dry.output.splitlines() if ln.startswith("failed: ")] == failures
+    assert dry.output.splitlines()[-1] == real.output.splitlines()[-1]
+    assert target.read_text() == edited
+    # and a target that is already what would be written: unchanged in both
+    assert _cli("transform", "-s", cpp, "--force").exit_code == 0
+    dry = _cli("transform", "-s", cpp, "--dry-run")
+    assert dry.exit_code == 0
+    assert dry.output.splitlines()[-1].startswith("Totals: 1 transformed (1 unchanged, 0 partial)")
+
+
+def test_force_says_which_hand_edited_files_it_replaced(tmp_path):
+    cpp, target = _edited_target(tmp_path)
+    dry = _cli("transform", "-s", cpp, "--force", "--dry-run")
+    assert dry.exit_code == 0
+    assert f"would replace (--force): {target}: edited by hand since it was generated" in dry.output
+    assert "// mine" in target.read_text()
+    r = _cli("transform", "-s", cpp, "--force")
+    assert r.exit_code == 0
+    assert f"replaced (--force): {target}: edited by hand since it was generated" in r.output
+    assert str(target.with_suffix(".h")) + ":" not in r.output  # the header was not edited: not named
+    assert "// mine" not in target.read_text()
+    cpp2, target2 = _edited_target(tmp_path / "j")
+    data = json.loads(_cli("transform", "-s", cpp2, "--force", "--json").stdout)
+    assert data["files"][0]["replaced"] == [{"file": str(target2), "why": "edited by hand since it was generated"}]
+
+
+def test_the_estimate_waits_for_a_basis():
+    """Nothing before a few files and a second past the first one (which carries the start-up); then the
+    pace since the first file."""
+    from llm_transform.cli import Estimate
+
+    now = [0.0]
+    eta = Estimate(100, clock=lambda: now[0])
+    for t, done in ((5.0, 1), (5.3, 2), (5.6, 3), (5.9, 4)):
+        now[0] = t
+        assert eta(done) == "", (t, done)
+    now[0] = 7.0
+    assert eta(5) == "about 48s left"  # 4 files in 2 s since the first: 0.5 s a file, 95 to go
+    now[0] = 65.0
+    assert eta(40) == "about 1m32s left"  # 60 s for 39 files, 60 to go
+    assert eta(100) == ""

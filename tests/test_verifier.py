@@ -283,3 +283,39 @@ def test_a_function_the_pair_only_declares_is_no_clash(tmp_path):
     cpp.write_text(text, encoding="utf-8")
     r = transform_file(cpp)
     assert "void SharedModelHelper();" in r.cpp_text.decode()
+
+
+def _neutral_copy(gen: Path, name: str) -> Path:
+    """The generated pair under a name that says nothing about quantization."""
+    cpp = gen.with_name(f"{name}.cpp")
+    shutil.copyfile(gen, cpp)
+    shutil.copyfile(gen.with_suffix(".h"), cpp.with_suffix(".h"))
+    return cpp
+
+
+@pytest.mark.parametrize("sign", ["header", "name", "quant fields"])
+def test_check_against_with_the_pairs_swapped_is_a_usage_error(tmp_path, sign):
+    """A generated pair is told from a float one by each sign alone: the tool's header, a quant name, and
+    the quant fields it sets."""
+    dst = tmp_path / "l"
+    shutil.copytree(FIXTURES / "layers" / "full_fused_qkv_rope", dst)
+    cpp = layer_cpp(dst)
+    r = transform_file(cpp, header=sign == "header")
+    gen = r.target_cpp if sign == "name" else _neutral_copy(r.target_cpp, "zeta_layer")
+    swapped = CliRunner().invoke(main, ["check", "--against", str(gen), str(cpp)])
+    assert swapped.exit_code == 2, swapped.output
+    assert "swapped" in swapped.output and sign in swapped.output
+    assert f"check --against {cpp} {gen}" in swapped.output
+    right = CliRunner().invoke(main, ["check", "--against", str(cpp), str(gen)])
+    assert right.exit_code == 0 and "nothing to reject" in right.output
+
+
+def test_check_against_two_float_pairs_is_a_usage_error(tmp_path):
+    dst = tmp_path / "l"
+    shutil.copytree(FIXTURES / "layers" / "full_fused_qkv_rope", dst)
+    cpp = layer_cpp(dst)
+    other = _neutral_copy(cpp, "zeta_layer")
+    r = CliRunner().invoke(main, ["check", "--against", str(cpp), str(other)])
+    assert r.exit_code == 2 and f"{other}: not a generated pair" in r.output
+    r = CliRunner().invoke(main, ["check", "--json", "--against", str(cpp), str(other)])
+    assert r.exit_code == 2 and "not a generated pair" in r.output
