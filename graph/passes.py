@@ -54,6 +54,7 @@ class Plan:
     dropped: list[str] = field(default_factory=list)  # float assignments the new type has no field for
     include: str | None = None
     old_include: str | None = None
+    slots: tuple[str, ...] = ()  # what each input slot of the rewritten op holds (the contract's slot names)
 
     def key(self) -> tuple:
         return (self.type, self.init, self.callee, tuple(self.fields), tuple(self.only_if_set),
@@ -266,7 +267,7 @@ def quantize(lg: LayerGraph, opts: Options) -> tuple[LayerGraph, ChangeLog]:
     beta_template = style.get("beta_name", "{stem}_BETA")
     for op, quant, out in norm_points:
         fields = _fill(quant["fields"], {**fields_by_point[op], "layer_param": _layer_param(lg, op)})
-        plan = Plan(fields=fields)
+        plan = Plan(fields=fields, slots=tuple(quant["slots"]))
         ins = lg.inputs_of(op)
         outs = lg.outputs_of(op)
         new_ins, new_outs = list(ins), list(outs)
@@ -391,6 +392,7 @@ def quantize(lg: LayerGraph, opts: Options) -> tuple[LayerGraph, ChangeLog]:
         if lg.role(op) == "mlp" and "w_gate" not in by_slot:
             fields = [(p, v) for p, v in fields if not p.startswith("quantGateParam")]
         plan = Plan(fields=_fill(fields, values), type=contract.get("type"), init=contract.get("init"),
+                    slots=tuple(sl if sl in fill else "holder" for sl in contract["slots"]),
                     keep_fields=contract.get("keep_fields"))
         only = quant.get("only_change_fields") or []
         plan.only_if_set = [p for p, _ in plan.fields if p in only]

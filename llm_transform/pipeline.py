@@ -20,6 +20,7 @@ from . import classify, provenance
 from .api import checked_graph
 from .graph.catalogue import catalogue
 from .graph.layer_graph import LayerGraph
+from .graph.lint import lint
 from .graph.passes import RECENT, ChangeLog, Followup, Options, quantize
 from .render.backproject import Renderer
 from .source.errors import LayerError
@@ -222,6 +223,8 @@ def transform_file(cpp_path: str | Path, *, sparse: bool = False, write: bool = 
         changes.followups = [f for f in changes.followups if f.kind != RECENT]
     clock.done("passes")
     if log.isEnabledFor(logging.DEBUG):
+        for f in lint(after):
+            log.debug("%s: lint after the passes: %s", cpp, f.message)
         for c in changes.changes:
             if c.get("removed"):
                 log.debug("%s: %s: removed (%s)", cpp, c["node"], c.get("reason", ""))
