@@ -390,20 +390,43 @@ def _print_summary(outcomes, *, dry_run: bool, quiet: bool, show_diff: bool, str
     non-candidates and partial layers too) and the totals."""
     done = [o for o in outcomes if o.status in ("transformed", "unchanged")]
     if not quiet and done:
-        if show_diff:
-            for o in done:
-                sys.stdout.write(o.diff)
-        # the format of the tool this one replaces, one path a line, so scripts that read it keep working
-        click.echo("Transformed source files: [")
+        _print_transformed(done, dry_run=dry_run, show_diff=show_diff)
+    _print_per_file(outcomes, quiet=quiet, strict=strict)
+    for o in done:
+        if o.partial and (strict or not quiet):
+            q = o.report["quantized"]
+            click.echo(f"partial: {o.file}: {q['quantized']} of {q['linears']} linear sites quantized")
+    if not quiet:
+        _print_sites_and_followups(done, dry_run=dry_run)
+    if interrupted:
+        click.echo(interrupted)
+    t = _totals(outcomes)
+    refused = ", ".join(f"{k} {v}" for k, v in sorted(t["refused"].items()))
+    pictures = f" ({t['failed_pictures']} picture{'s' if t['failed_pictures'] > 1 else ''})" \
+        if t["failed_pictures"] else ""
+    click.echo(f"Totals: {t['transformed']} transformed ({t['unchanged']} unchanged, {t['partial']} partial), "
+               f"{sum(t['refused'].values())} not candidates{f' ({refused})' if refused else ''}, "
+               f"{t['failed']} failed{pictures}, {t['skipped_by_name']} skipped by name")
+
+
+def _print_transformed(done, *, dry_run: bool, show_diff: bool) -> None:
+    if show_diff:
         for o in done:
-            for p in o.sources:
-                click.echo(f"    {p}")
-        click.echo("]")
-        click.echo("Transformed target files: [" + (" (dry run, nothing written)" if dry_run else ""))
-        for o in done:
-            for p in o.targets:
-                click.echo(f"    {p}")
-        click.echo("]")
+            sys.stdout.write(o.diff)
+    # the format of the tool this one replaces, one path a line, so scripts that read it keep working
+    click.echo("Transformed source files: [")
+    for o in done:
+        for p in o.sources:
+            click.echo(f"    {p}")
+    click.echo("]")
+    click.echo("Transformed target files: [" + (" (dry run, nothing written)" if dry_run else ""))
+    for o in done:
+        for p in o.targets:
+            click.echo(f"    {p}")
+    click.echo("]")
+
+
+def _print_per_file(outcomes, *, quiet: bool, strict: bool) -> None:
     for o in outcomes:
         if o.failed:
             click.echo(f"failed: {o.one_line()}")
@@ -415,37 +438,26 @@ def _print_summary(outcomes, *, dry_run: bool, quiet: bool, show_diff: bool, str
             click.echo(f"failed: picture for {o.file}: {o.picture_error}")
         elif not quiet and o.picture:
             click.echo(f"picture: {o.picture}")
+
+
+def _print_sites_and_followups(done, *, dry_run: bool) -> None:
     for o in done:
-        if o.partial and (strict or not quiet):
-            q = o.report["quantized"]
-            click.echo(f"partial: {o.file}: {q['quantized']} of {q['linears']} linear sites quantized")
-    if not quiet:
-        for o in done:
-            for r in (o.report or {}).get("replaced", []):
-                click.echo(f"{'would replace' if dry_run else 'replaced'} (--force): {r['file']}: {r['why']}")
-        sites = [(o.file, s) for o in done for s in (o.report or {}).get("skipped", [])]
-        for file, s in sites:
-            click.echo(f"left float: {file}: {s['node']}: {s['reason']}")
-        for o in done:
-            for s in (o.report or {}).get("not_sparse", []):
-                click.echo(f"not sparse: {o.file}: {s['node']}: {s['reason']}")
-        groups: dict[str, list[tuple[str, str]]] = {}
-        for o in done:
-            for f in (o.report or {}).get("followups", []):
-                groups.setdefault(f["kind"], []).append((o.file, f["detail"]))
-        for kind, items in groups.items():
-            click.echo(f"follow-up: {kind}:")
-            for file, detail in items:
-                click.echo(f"    {file}: {detail}" if detail else f"    {file}")
-    if interrupted:
-        click.echo(interrupted)
-    t = _totals(outcomes)
-    refused = ", ".join(f"{k} {v}" for k, v in sorted(t["refused"].items()))
-    pictures = f" ({t['failed_pictures']} picture{'s' if t['failed_pictures'] > 1 else ''})" \
-        if t["failed_pictures"] else ""
-    click.echo(f"Totals: {t['transformed']} transformed ({t['unchanged']} unchanged, {t['partial']} partial), "
-               f"{sum(t['refused'].values())} not candidates{f' ({refused})' if refused else ''}, "
-               f"{t['failed']} failed{pictures}, {t['skipped_by_name']} skipped by name")
+        for r in (o.report or {}).get("replaced", []):
+            click.echo(f"{'would replace' if dry_run else 'replaced'} (--force): {r['file']}: {r['why']}")
+    for o in done:
+        for s in (o.report or {}).get("skipped", []):
+            click.echo(f"left float: {o.file}: {s['node']}: {s['reason']}")
+    for o in done:
+        for s in (o.report or {}).get("not_sparse", []):
+            click.echo(f"not sparse: {o.file}: {s['node']}: {s['reason']}")
+    groups: dict[str, list[tuple[str, str]]] = {}
+    for o in done:
+        for f in (o.report or {}).get("followups", []):
+            groups.setdefault(f["kind"], []).append((o.file, f["detail"]))
+    for kind, items in groups.items():
+        click.echo(f"follow-up: {kind}:")
+        for file, detail in items:
+            click.echo(f"    {file}: {detail}" if detail else f"    {file}")
 
 
 def _picture_path(graph_out: Path, source: Path, cpp: Path, sparse: bool, many: bool) -> Path:

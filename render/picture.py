@@ -110,71 +110,85 @@ class _View:
     def __init__(self, lg: LayerGraph, *, prefix: str, cluster: bool, collapse: frozenset[str],
                  removed: frozenset[str] = frozenset()):
         self.lg, self.prefix, self.removed = lg, prefix, removed
-        g = lg.graph
         self.used: set[str] = set()  # palette keys and marks
         self.nodes: dict[str, tuple[int | None, dict[str, str]]] = {}  # id -> (cluster, attrs)
         self.edges: list[tuple[str, str, dict[str, str]]] = []
         self.block_names: dict[int, str] = {}
-        in_block: dict[str, tuple[int, str]] = {}
+        self.in_block: dict[str, tuple[int, str]] = {}  # op -> (its block, the block's name)
         if cluster or collapse:
             for k, (name, members) in enumerate(blocks(lg)):
                 self.block_names[k] = name
                 for m in members:
-                    in_block[m] = (k, name)
-        collapsed = {m: k for m, (k, name) in in_block.items() if name in collapse}
+                    self.in_block[m] = (k, name)
+        self.collapsed = {m: k for m, (k, name) in self.in_block.items() if name in collapse}
+        self.groups = self._weight_groups()
+        self.rep: dict[str, str | None] = {}  # graph node -> DOT node drawn for it (None: not drawn)
+        self._collapsed_blocks()
+        self._graph_nodes()
+        self._group_nodes()
+        self._edges()
+        if self.block_names and set(self.in_block) - set(self.collapsed):
+            self.used.add("cluster")
+
+    def _collapsed_blocks(self) -> None:
+        g = self.lg.graph
+        for k in sorted(set(self.collapsed.values())):
+            members = [m for m, kk in self.collapsed.items() if kk == k]
+            weights = sum(len(self.groups.get(m, ())) for m in members)
+            label = f"{self.block_names[k]}\n{len(members)} ops" + (f", {weights} weights" if weights else "")
+            attrs = {"shape": "box3d", "style": "filled", "fillcolor": self._fill(
+                "attention" if self.block_names[k] == "attention" else "mlp"), "label": label,
+                "tooltip": ", ".join(members)}
+            if any(g.nodes[m].get("changed") for m in members):
+                attrs.update(color=HIGHLIGHT, penwidth="2.5", fontcolor=HIGHLIGHT)
+                self.used.add("changed")
+            self.nodes[f"block:{k}"] = (None, attrs)
+
+    def _graph_nodes(self) -> None:
+        g = self.lg.graph
         holders: dict[str, int] = {}
         for u, v in g.edges():
             if g.nodes[u]["kind"] != OP and g.nodes[u]["tensor_kind"] == "placeholder":
                 holders[v] = holders.get(v, 0) + 1
         if holders:
             self.used.add("placeholder")
-        groups = self._weight_groups()
-        grouped = {t for members in groups.values() for t in members}
-        rep: dict[str, str | None] = {}  # graph node -> DOT node drawn for it (None: not drawn)
-        for k in sorted(set(collapsed.values())):
-            members = [m for m, kk in collapsed.items() if kk == k]
-            weights = sum(len(groups.get(m, ())) for m in members)
-            label = f"{self.block_names[k]}\n{len(members)} ops" + (f", {weights} weights" if weights else "")
-            changed = any(g.nodes[m].get("changed") for m in members)
-            attrs = {"shape": "box3d", "style": "filled", "fillcolor": self._fill(
-                "attention" if self.block_names[k] == "attention" else "mlp"), "label": label,
-                "tooltip": ", ".join(members)}
-            if changed:
-                attrs.update(color=HIGHLIGHT, penwidth="2.5", fontcolor=HIGHLIGHT)
-                self.used.add("changed")
-            self.nodes[f"block:{k}"] = (None, attrs)
+        grouped = {t for members in self.groups.values() for t in members}
         for n, d in g.nodes(data=True):
             if d["kind"] == OP:
-                if n in collapsed:
-                    rep[n] = f"block:{collapsed[n]}"
+                if n in self.collapsed:
+                    self.rep[n] = f"block:{self.collapsed[n]}"
                     continue
-                rep[n] = n
-                self.nodes[n] = (in_block.get(n, (None,))[0], self._op_attrs(n, d, holders.get(n, 0)))
-            elif d["tensor_kind"] == "placeholder":
-                rep[n] = None  # counted on each op instead: a fan of placeholder edges hides the dataflow
-            elif n in grouped:
-                rep[n] = None
+                self.rep[n] = n
+                self.nodes[n] = (self.in_block.get(n, (None,))[0], self._op_attrs(n, d, holders.get(n, 0)))
+            elif d["tensor_kind"] == "placeholder" or n in grouped:
+                self.rep[n] = None  # counted on each op, or in its op's weight table: fans hide the dataflow
             else:
-                home = _home(g, n, in_block)
-                if home is not None and any(kk == home for kk in collapsed.values()):
-                    rep[n] = None  # inside a collapsed block
+                home = _home(g, n, self.in_block)
+                if home is not None and any(kk == home for kk in self.collapsed.values()):
+                    self.rep[n] = None  # inside a collapsed block
                     continue
-                rep[n] = n
+                self.rep[n] = n
                 self.nodes[n] = (home, self._tensor_attrs(n, d))
-        for op, members in groups.items():
-            if op in collapsed:
+
+    def _group_nodes(self) -> None:
+        g = self.lg.graph
+        for op, members in self.groups.items():
+            if op in self.collapsed:
                 continue
             gid = f"{op}#weights"
-            self.nodes[gid] = (in_block.get(op, (None,))[0], self._group_attrs(op, members))
-            slots = sorted(s for t in members for s in lg.slot_of(op, g.nodes[t]["name"]))
+            self.nodes[gid] = (self.in_block.get(op, (None,))[0], self._group_attrs(op, members))
+            slots = sorted(s for t in members for s in self.lg.slot_of(op, g.nodes[t]["name"]))
             attrs = {"color": WEIGHT_EDGE, "style": "dashed", "label": _ranges(slots)}
             self.used.add("weight-edge")
             if any(g.nodes[t].get("added") for t in members):
                 attrs.update(color=HIGHLIGHT, penwidth="1.6")
             self.edges.append((gid, op, attrs))
+
+    def _edges(self) -> None:
+        g = self.lg.graph
         seen: set[tuple[str, str]] = set()
         for u, v, d in g.edges(data=True):
-            a, b = rep.get(u), rep.get(v)
+            a, b = self.rep.get(u), self.rep.get(v)
             # edges into or out of a collapsed block are drawn once
             if a is None or b is None or a == b or ((a, b) in seen and "block:" in a + b):
                 continue
@@ -194,8 +208,6 @@ class _View:
             if d.get("condition"):
                 attrs["tooltip"] = d["condition"]
             self.edges.append((a, b, attrs))
-        if self.block_names and set(in_block) - set(collapsed):
-            self.used.add("cluster")
 
     def _fill(self, key: str) -> str:
         self.used.add(key)
