@@ -31,6 +31,7 @@ CASES = {
     "layers_new/helper_nodes": "nodes filled by helper functions, one call wrapped in a macro",
     "layers_new/runtime_ids": "tensor ids counted at run time, one node variable per block",
     "layers_new/string_tensors": "tensors named by strings in GetTensorIdxList lists",
+    "layers_new/list_steps": "tensor-name lists built in steps: list variables, pushes, loops, a name variable",
 }
 
 

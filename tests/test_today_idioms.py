@@ -4,12 +4,14 @@ test_graph_fixtures, rewrites in test_new_idioms and the goldens)."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
 
-from llm_transform import LayerError
+from llm_transform import LayerError, load_layer, transform_file
 from llm_transform.source.clang_check import syntax_check
+from tests.conftest import FIXTURES, layer_cpp
 
 CANDIDATES_AT_FILE_SCOPE = """\
 namespace atb_speed {
@@ -40,3 +42,95 @@ def test_a_real_syntax_error_beside_them_is_still_one(tmp_path: Path):
     with pytest.raises(LayerError) as exc:
         syntax_check(cpp, [])
     assert exc.value.line == 14 and "syntax error: expected ';'" in exc.value.reason
+
+
+# -- tensor-name lists built in steps (fixture list_steps) ------------------------------------------------------
+
+HERON = FIXTURES / "layers_new" / "list_steps"
+
+
+def _heron(tmp_path: Path, *edits: tuple[str, str]) -> Path:
+    shutil.copytree(HERON, tmp_path / "heron")
+    cpp = layer_cpp(tmp_path / "heron")
+    text = cpp.read_text(encoding="utf-8")
+    for old, new in edits:
+        assert old in text, old
+        text = text.replace(old, new, 1)
+    cpp.write_text(text, encoding="utf-8")
+    return cpp
+
+
+QKV_LIST = 'std::vector<std::string> qkvInTensorNames = {"intermediate_input_norm_out", "in_qkv_weight"};'
+
+
+def test_a_list_variable_grows_where_it_is_written():
+    text = transform_file(layer_cpp(HERON), write=False).cpp_text.decode()
+    assert ('std::vector<std::string> qkvInTensorNames = {"intermediate_input_norm_out", "in_qkv_weight", '
+            '"in_qkv_bias",\n                                                 "in_qkv_deqscale"};') in text
+    # the dense list's placeholders come from another list only it reads: the slots change there
+    assert '"in_attention_out_bias", "in_attention_out_deqscale", "in_placeholder", "in_placeholder"' in text
+
+
+def test_new_tensors_after_a_pushed_one_are_pushed_like_it(tmp_path):
+    cpp = _heron(tmp_path, (QKV_LIST, 'std::vector<std::string> qkvInTensorNames = {"intermediate_input_norm_out"};\n'
+                                      '    qkvInTensorNames.push_back("in_qkv_weight");'))
+    r = transform_file(cpp, write=False)
+    assert ('    qkvInTensorNames.push_back("in_qkv_weight");\n    qkvInTensorNames.push_back("in_qkv_bias");\n'
+            '    qkvInTensorNames.push_back("in_qkv_deqscale");\n') in r.cpp_text.decode()
+    assert r.after.inputs_of("qkvLinearNode")[2:] == ["in_qkv_bias", "in_qkv_deqscale"]
+
+
+def test_a_slot_from_a_list_other_lists_read_too_is_refused(tmp_path):
+    cpp = _heron(tmp_path, ("    attentionOutLinearNode.inTensorIds =",
+                            "    std::vector<std::string> spareTensorNames = {};\n"
+                            "    for (auto tensor : denseHolderNames) {\n"
+                            "        spareTensorNames.push_back(tensor);\n"
+                            "    }\n"
+                            "    attentionOutLinearNode.inTensorIds ="))
+    with pytest.raises(LayerError) as exc:
+        transform_file(cpp, write=False)
+    assert "slot 2 comes from denseHolderNames, which other lists read too" in exc.value.reason
+    assert exc.value.line == 134  # the placeholder in denseHolderNames
+
+
+def test_a_linear_that_reads_an_input_only_under_a_branch_stays_float(tmp_path):
+    cpp = _heron(tmp_path, (QKV_LIST, QKV_LIST + '\n    if (param.useAlibi) {\n'
+                                      '        qkvInTensorNames.push_back("in_alibi_slopes");\n    }'))
+    lg = load_layer(cpp)
+    assert lg.optional_inputs("qkvLinearNode") == {"in_alibi_slopes": "param.useAlibi"}
+    r = transform_file(cpp, write=False)
+    skipped = {s["node"]: s["reason"] for s in r.changes.skipped}
+    assert skipped["qkvLinearNode"].startswith("it reads in_alibi_slopes only when param.useAlibi")
+
+
+def test_a_list_changed_in_a_loop_the_tool_does_not_follow_is_named(tmp_path):
+    cpp = _heron(tmp_path, ("    attentionNode.inTensorIds =",
+                            "    for (size_t i = 0; i < 2; ++i) {\n"
+                            "        attnInTensorNames.push_back(\"in_q_len\");\n"
+                            "    }\n"
+                            "    attentionNode.inTensorIds ="))
+    with pytest.raises(LayerError) as exc:
+        load_layer(cpp)
+    assert exc.value.line == 121
+    assert "reads attnInTensorNames, which is changed inside a 'for' statement at line 121" in exc.value.reason
+
+
+def test_a_loop_that_wires_nodes_is_refused_naming_its_line(tmp_path):
+    cpp = _heron(tmp_path, ("    attentionNode.inTensorIds =",
+                            "    for (size_t i = 0; i < 2; ++i) {\n"
+                            "        attentionNode.inTensorIds.push_back(1);\n"
+                            "    }\n"
+                            "    attentionNode.inTensorIds ="))
+    with pytest.raises(LayerError) as exc:
+        load_layer(cpp)
+    assert exc.value.line == 121 and "created or wired inside a 'for' statement" in exc.value.reason
+
+
+def test_a_name_variable_set_again_is_named(tmp_path):
+    cpp = _heron(tmp_path, ("    CREATE_OPERATION(addParam, &mlpResidualAddNode.operation);",
+                            "    if (param.headNum > 8) {\n"
+                            "        mlpResidualInput = \"intermediate_mlp_out\";\n    }\n"
+                            "    CREATE_OPERATION(addParam, &mlpResidualAddNode.operation);"))
+    with pytest.raises(LayerError) as exc:
+        load_layer(cpp)
+    assert exc.value.line == 182 and "mlpResidualInput is set again at line 182" in exc.value.reason
