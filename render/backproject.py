@@ -92,12 +92,14 @@ class Renderer:
                 self.edit(e.file, span[0], span[1] - span[0], t, "enum rename")
                 continue
             groups[(d["anchor"], bool(d.get("before")))].append((d["index"], t))
+        moved: dict[int, list[tuple[int, str]]] = defaultdict(list)  # enum -> (first entry after, new name)
         for (anchor, before), items in groups.items():
             names = [t for _, t in sorted(items)]
             if anchor not in where:  # a run-time id or a tensor-name string
                 self._declare_beside(anchor, names, before)
                 continue
             e, idx = where[anchor]
+            moved[id(e)] += [(idx if before else idx + 1, n) for n in names]
             ent = e.entries[idx]
             src = self.m.file(e.file)
             text = src.text
@@ -136,12 +138,30 @@ class Renderer:
             else:
                 # more entries (or the closing brace) follow on the line: insert right after the comma
                 self.edit(e.file, after, 0, "".join(f" {it}" for it in items), "enum")
-            # explicit literal values after the insertion point would now be wrong
-            for later in e.entries[idx + 1:]:
-                if later.value and re.fullmatch(r"\s*\d+\s*", later.value):
-                    raise LayerError(src.path, src.line_of(later.span[0]),
-                                     f"enum entry {later.name} has an explicit value after the inputs; "
-                                     "remove the explicit values so new inputs can be inserted")
+        for e in {id(e): e for e, _ in where.values()}.values():
+            if moved.get(id(e)):
+                self._shift_explicit_values(e, moved[id(e)])
+
+    def _shift_explicit_values(self, e, moved: list[tuple[int, str]]) -> None:
+        """An entry written with its value (``OUT_LAYEROUT = 20,``) after inserted entries moves by as many: a
+        number grows by them, a value computed from this enum's entries follows them; one computed from
+        anything else cannot move, and only then is the rewrite refused, naming both."""
+        names = {x.name for x in e.entries}
+        src = self.m.file(e.file)
+        for idx, ent in enumerate(e.entries):
+            before = [n for k, n in moved if k <= idx]
+            if ent.value is None or not before:
+                continue
+            m = re.fullmatch(r"\s*(\d+)([uUlL]*)\s*", ent.value)
+            if m is not None:
+                start = ent.span[1] - len(ent.value.strip())  # the entry's span ends with its value
+                self.edit(e.file, start, len(ent.value.strip()), f"{int(m.group(1)) + len(before)}{m.group(2)}",
+                          "enum value")
+            elif not set(re.findall(r"[A-Za-z_]\w*", ent.value)) <= names:
+                raise LayerError(src.path, src.line_of(ent.span[0]),
+                                 f"enum entry {ent.name} = {ent.value.strip()} is placed explicitly, after where the "
+                                 f"new input {before[0]} goes; write its value as a number (or leave it implicit) so "
+                                 "it can move")
 
     def _declare_beside(self, anchor: str, names: list[str], before: bool) -> None:
         """New tensors declared next to one that is no enum entry: another id counted at run time

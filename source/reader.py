@@ -11,7 +11,7 @@ from .body import BodyReader
 from .decls import DeclReader, read_directives
 from .errors import LayerError
 from .lexer import IDENT
-from .model import Binder, Constant, FunctionDef, LayerSource
+from .model import Binder, Constant, FunctionDef, Idiom, LayerSource
 from .source_file import SourceFile
 from .tensor_names import declared_names, name_maps
 from .tokens import TokenView
@@ -99,6 +99,9 @@ def _find_layer(model: LayerSource, view: TokenView) -> None:
     helpers = [f for f in model.functions if f.file == "cpp" and f.owner is None]
     model.layer = BodyReader(view, layer, helpers=helpers, name_maps=model.name_maps).run()
     _mark_subgraph_declarations(model, view, layer)
+    for g in subgraphs:
+        model.layer.idioms.append(Idiom(f"sub-graphs built beside the layer: {g.name} (one node of {layer.name})",
+                                        "cpp", g.span))
     # the strings of a list a node reads name its tensors, they do not declare them
     node_lists = {lst.var for lst in model.layer.lists if lst.var}
     model.string_tensors = [tv for tv in model.string_tensors if tv.context not in node_lists]
@@ -148,10 +151,11 @@ def _layer_and_subgraphs(model: LayerSource, view: TokenView, fillers: list[Func
     funcs = [f for f in model.functions if f.file == "cpp" and f.body is not None]
     calls = _calls(view, funcs)
     reached = {f.short_name: _reach(calls, f.short_name) for f in graphs}
-    roots = [f for f in graphs if not any(f.short_name in reached[g.short_name] for g in graphs if g is not f)]
+    node_ops, handed_out = _graph_calls(view, {f.short_name for f in graphs})
+    roots = [f for f in graphs if f.short_name not in node_ops
+             and not any(f.short_name in reached[g.short_name] for g in graphs if g is not f)]
     if len(roots) > 1:
-        creators = [f for f in funcs if f not in graphs]
-        called = [r for r in roots if any(r.short_name in calls.get(c.short_name, ()) for c in creators)]
+        called = [r for r in roots if r.short_name in handed_out]
         roots = called if len(called) == 1 else [r for r in roots if r in fillers] or roots
     if len(roots) != 1:
         names = ", ".join(f.name for f in (roots or graphs))
@@ -159,6 +163,26 @@ def _layer_and_subgraphs(model: LayerSource, view: TokenView, fillers: list[Func
                          f"several graph-building functions ({names}), none of which uses the others; the tool "
                          "rewrites one layer per file")
     return roots[0], [f for f in graphs if f is not roots[0]]
+
+
+def _graph_calls(view: TokenView, names: set[str]) -> tuple[set[str], set[str]]:
+    """Graph functions called to create a node's operation (``F(p, &node.operation)``: a sub-graph), and those
+    called to hand the operation out (``F(p, operation)`` in a creator)."""
+    toks = view.toks
+    as_node: set[str] = set()
+    out: set[str] = set()
+    for k in range(len(toks) - 1):
+        if toks[k].kind != IDENT or toks[k].text not in names or toks[k + 1].text != "(":
+            continue
+        args = toks[k + 2:view.match[k + 1]]
+        prev = toks[k - 1] if k else None
+        if not args or (prev is not None and ((prev.kind == IDENT and prev.text != "return") or prev.text in "*&")):
+            continue  # the definition or a declaration (`atb::Status F(...)`)
+        if any(a.text == "operation" and b.text == "." for b, a in itertools.pairwise(args)):
+            as_node.add(toks[k].text)
+        else:
+            out.add(toks[k].text)
+    return as_node, out
 
 
 def _mark_subgraph_declarations(model: LayerSource, view: TokenView, layer: FunctionDef) -> None:

@@ -134,3 +134,64 @@ def test_a_name_variable_set_again_is_named(tmp_path):
     with pytest.raises(LayerError) as exc:
         load_layer(cpp)
     assert exc.value.line == 182 and "mlpResidualInput is set again at line 182" in exc.value.reason
+
+
+# -- several graph-building functions, explicit enum values (fixture subgraph_steps) -----------------------------
+
+IBIS = FIXTURES / "layers_new" / "subgraph_steps"
+
+
+def _ibis(tmp_path: Path, *edits: tuple[str, str]) -> Path:
+    shutil.copytree(IBIS, tmp_path / "ibis")
+    cpp = layer_cpp(tmp_path / "ibis")
+    text = cpp.read_text(encoding="utf-8")
+    for old, new in edits:
+        assert old in text, old
+        text = text.replace(old, new, 1)
+    cpp.write_text(text, encoding="utf-8")
+    return cpp
+
+
+def test_the_layer_is_the_graph_function_no_other_one_uses():
+    lg = load_layer(layer_cpp(IBIS))
+    assert lg.name.endswith("IbisDecoderLayer")
+    assert [f.short_name for f in lg.source.subgraphs] == ["IbisRopeOperation"]
+    # the sub-graph's enum and counts are its own: INTERNAL_TENSOR_COUNT = 2 is not the layer's 10 intermediates
+    assert lg.errors() == [] and lg.source.constant("INTERNAL_TENSOR_COUNT") is None
+    assert "IN_ROPE_QKV" not in lg.tensors()
+
+
+ROPE_FROM_ELSEWHERE = ("IbisRopeOperation(ropeParam, &ropeNode.operation)", "Rope(ropeParam, &ropeNode.operation)")
+CREATOR = ("static atb::Status AddRope(", "atb::Operation *CreateIbisDecoderLayer(const IbisLayerParam &p)\n{\n"
+           "    atb::Operation *op = nullptr;\n    IbisDecoderLayer(p, &op);\n    return op;\n}\n\n"
+           "static atb::Status AddRope(")
+
+
+def test_independent_graph_functions_are_told_apart_by_the_creator(tmp_path):
+    cpp = _ibis(tmp_path, ROPE_FROM_ELSEWHERE, CREATOR)  # the layer no longer uses the rope operation
+    lg = load_layer(cpp)
+    assert lg.name.endswith("IbisDecoderLayer") and lg.source.subgraphs[0].short_name == "IbisRopeOperation"
+
+
+def test_independent_graph_functions_without_a_creator_are_named(tmp_path):
+    cpp = _ibis(tmp_path, ROPE_FROM_ELSEWHERE)
+    with pytest.raises(LayerError) as exc:
+        load_layer(cpp)
+    assert "(IbisRopeOperation, IbisDecoderLayer), none of which uses the others" in exc.value.reason
+
+
+def test_an_explicit_output_value_moves_with_the_inputs():
+    text = transform_file(layer_cpp(IBIS), write=False).cpp_text.decode()
+    assert "    IN_BETA,\n    IN_HOLDER,\n    OUT_LAYEROUT = 31, // the outputs follow the inputs\n" in text
+
+
+def test_an_explicit_value_that_cannot_move_is_named_with_the_input_before_it(tmp_path):
+    cpp = _ibis(tmp_path, ("enum IbisLayerTensorId : int {", "static const int IBIS_OUT_BASE = 20;\n"
+                                                             "enum IbisLayerTensorId : int {"),
+                ("    OUT_LAYEROUT = 20,", "    OUT_LAYEROUT = IBIS_OUT_BASE,"))
+    assert load_layer(cpp).errors() == []
+    with pytest.raises(LayerError) as exc:
+        transform_file(cpp, write=False)
+    assert exc.value.line == 48
+    assert ("enum entry OUT_LAYEROUT = IBIS_OUT_BASE is placed explicitly, after where the new input "
+            "IN_QKVMIXEDLINEAR_DEQSCALE goes") in exc.value.reason
