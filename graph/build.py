@@ -24,9 +24,6 @@ from .catalogue import catalogue
 from .conditions import MAX_ATOMS, Assignment, Cond, as_text, assignments, describe, exclusive, holds
 from .layer_graph import OP, TENSOR, WEIGHT_ROLES, LayerGraph, OpGraph, add_tensor
 
-PLACEHOLDER_RE = re.compile(r"^IN_(?:PLACE_?)?HOLDER\w*$")
-INTERMEDIATE_PREFIXES = ("INTERMEDIATE_", "INTERMIDATE_", "INTERNAL_")
-
 
 @dataclass
 class EnumInfo:
@@ -185,16 +182,11 @@ def _enum_values(e: EnumDecl, values: dict[str, int], info: EnumInfo, known: dic
         nxt = v + 1
 
 
-def tensor_kind_by_name(name: str) -> str:
-    """Kind from the name: enum entries and run-time id variables (IN_ / INPUT_, OUT_ / OUTPUT_) and
-    tensor-name strings (in_ / input_, out / output)."""
-    if PLACEHOLDER_RE.match(name) or name.lower() in ("in_placeholder", "placeholder", "in_holder"):
-        return "placeholder"
-    if name.startswith(("IN_", "INPUT_")) or name.startswith(("in_", "input_")):
-        return "input"
-    if name.startswith(("OUT_", "OUTPUT_")) or name == "out" or name.startswith(("out_", "output")):
-        return "output"
-    return "intermediate"
+def tensor_kind_by_name(name: str, declared_by: str = "") -> str:
+    """Kind from the name (enum entries and run-time ids IN_ / INPUT_, OUT_ / OUTPUT_; tensor-name strings
+    in_ / input_, out / output), else from the list or map that declares a string name, as the catalogue's
+    tensor-name conventions say."""
+    return catalogue().tensor_kind(name, declared_by)
 
 
 @dataclass
@@ -325,10 +317,11 @@ def build_graph(model: LayerSource, clang_enum_values: dict[str, int] | None = N
     for tv in [*layer.tensor_vars, *model.string_tensors]:
         if tv.name not in declared:
             declared[tv.name] = len(declared)
-            add_tensor(g, tv.name, tensor_kind_by_name(tv.name), declared[tv.name], declared_at=(tv.file, tv.span))
+            add_tensor(g, tv.name, tensor_kind_by_name(tv.name, tv.context), declared[tv.name],
+                       declared_at=(tv.file, tv.span))
     ns_of_cpp = _namespaces_at(model, layer.func.span[0])
     order = 0
-    written: dict[str, int] = {}
+    written: dict[str, set[str]] = {}  # tensor -> the nodes that wrote it so far
     lg = LayerGraph(g, name=layer.func.name, path=str(model.cpp.path), source=model)
     lg.meta["enum_info"] = info
     lg.meta["variants"] = {}
@@ -374,7 +367,7 @@ def build_graph(model: LayerSource, clang_enum_values: dict[str, int] | None = N
                     add_tensor(g, t, "undeclared", float("inf"))
                 target = t
                 if g.nodes[t]["tensor_kind"] in ("input", "placeholder", "weight") or t in v.inputs or (
-                    t in written and not v.condition
+                    t in written and (not v.condition or written[t] - {ref.var})
                 ):
                     # written in place (KV cache) or rewritten: a new version keeps the graph acyclic
                     n = 2
@@ -383,7 +376,7 @@ def build_graph(model: LayerSource, clang_enum_values: dict[str, int] | None = N
                     target = f"{t}#{n}"
                     attrs = {kk: vv for kk, vv in g.nodes[t].items() if kk not in ("name", "role_in")}
                     g.add_node(target, name=t, version=n, role_in={}, **attrs)
-                written[t] = written.get(t, 0) + 1
+                written.setdefault(t, set()).add(ref.var)
                 _edge(g, op_id, target, slot, v.condition, when)
     _mark_weights(lg)
     return lg

@@ -6,6 +6,7 @@ import itertools
 
 import networkx as nx
 
+from llm_transform.source.lexer import IDENT
 from llm_transform.source.model import LayerSource
 
 from .build import EnumInfo, evaluate, node_room, param_assigns
@@ -55,7 +56,7 @@ def validate(lg: LayerGraph) -> list[Finding]:
                                 (MID_COUNT, n_mid, "intermediate")):
         for cname in group:
             c = model.constant(cname)
-            if c is None:
+            if c is None or not _read_elsewhere(model, c):
                 continue
             v = names.get(cname)
             if v is None:
@@ -93,6 +94,19 @@ def validate(lg: LayerGraph) -> list[Finding]:
     _check_dataflow(lg, model, add)
     _check_fields(lg, add)
     return out
+
+
+def _read_elsewhere(model: LayerSource, c) -> bool:
+    """Whether anything but its declaration names the constant (a layer whose counts follow its tensor-name
+    lists may keep an old count constant that nothing reads)."""
+    for which in ("cpp", "h"):
+        src = model.cpp if which == "cpp" else model.h
+        if src is None:
+            continue
+        if any(t.kind == IDENT and t.text == c.name and not (c.file == which and c.span[0] <= t.start < c.span[1])
+               for t in src.tokens):
+            return True
+    return False
 
 
 def _check_fields(lg: LayerGraph, add) -> None:
@@ -174,7 +188,8 @@ def _check_dataflow(lg: LayerGraph, model: LayerSource, add) -> None:
             add("error", f"output {t} is never written", *_entry_where(lg, t), code="unwritten", subject=t)
     # written twice under one assignment of the conditions
     for t in lg.tensors():
-        prods = [p for p in lg.producers(t)]
+        # an op that reads the tensor it writes updates it in place (a scale, a residual add into it)
+        prods = [p for p in lg.producers(t) if t not in lg.inputs_of(p)]
         if len(prods) < 2 or lg.tensor_kind(t) not in ("intermediate", "output"):
             continue
         for a, b in itertools.combinations(prods, 2):

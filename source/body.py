@@ -26,7 +26,8 @@ from .tokens import OPEN, TokenView, qualified_name_before
 _STRUCT_PARAM_RE = re.compile(r"const\s+([\w:]+)\s*&\s*(\w+)")
 _NOT_TYPES = {"return", "if", "else", "for", "while", "do", "switch", "case", "delete", "new", "throw",
               "goto", "break", "continue", "using", "typedef"}
-_COUNTED_ID = re.compile(r"\s*(?:(?P<cond>.+?)\s*\?\s*)?\w+\s*\+\+\s*(?::\s*[\w:]+\s*)?")
+_COUNTED_ID = re.compile(r"\s*(?:(?P<cond>.+?)\s*\?\s*)?\w+\s*\+\+\s*(?::\s*[\w:]+\s*)?"
+                         r"|\s*(?P<elsecond>.+?)\s*\?\s*[\w:]+\s*:\s*\w+\s*\+\+\s*")  # c ? 0 : ID++
 _NODE_TYPES = {"atb::Node", "Node"}
 MAX_HELPER_DEPTH = 3
 
@@ -381,7 +382,10 @@ class BodyReader:
                 self.layer.graph_var = decl.var
             m = _COUNTED_ID.fullmatch(" ".join(decl.init.split())) if decl.init and "++" in decl.init else None
             if m is not None and decl.var.isupper():  # `uint64_t IN_X = param.y ? ID++ : 0;`
-                tcond = (*cond, (normalise_condition(m.group("cond")), True)) if m.group("cond") else cond
+                tcond = cond
+                if m.group("cond") or m.group("elsecond"):
+                    tcond = (*cond, (normalise_condition(m.group("cond") or m.group("elsecond")),
+                                     m.group("cond") is not None))
                 self.layer.tensor_vars.append(TensorVar(decl.var, self.v.which, span, tcond))
                 self._idiom(f"tensor ids counted at run time: {decl.var}", span)
                 return

@@ -195,3 +195,85 @@ def test_an_explicit_value_that_cannot_move_is_named_with_the_input_before_it(tm
     assert exc.value.line == 48
     assert ("enum entry OUT_LAYEROUT = IBIS_OUT_BASE is placed explicitly, after where the new input "
             "IN_QKVMIXEDLINEAR_DEQSCALE goes") in exc.value.reason
+
+
+# -- tensor kinds and run-time ids --------------------------------------------------------------------------------
+
+TARSIER = FIXTURES / "layers_new" / "runtime_ids"
+
+
+def _tarsier(tmp_path: Path, *edits: tuple[str, str]) -> Path:
+    shutil.copytree(TARSIER, tmp_path / "tarsier")
+    cpp = layer_cpp(tmp_path / "tarsier")
+    text = cpp.read_text(encoding="utf-8")
+    for old, new in edits:
+        assert old in text, old
+        text = text.replace(old, new)
+    cpp.write_text(text, encoding="utf-8")
+    return cpp
+
+
+def test_a_run_time_id_counted_on_the_else_side(tmp_path):
+    """`c ? 0 : ID++` counts the id where c does not hold (`c ? ID++ : 0` where it does)."""
+    cpp = _tarsier(tmp_path, ("IN_QKV_BIAS = param.hasQkvBias ? TENSOR_ID++ : 0;",
+                              "IN_QKV_BIAS = !param.hasQkvBias ? 0 : TENSOR_ID++;"),
+                   ("INTERMEDIATE_QKV_NO_BIAS = param.hasQkvBias ? TENSOR_ID++ : 0;",
+                    "INTERMEDIATE_QKV_NO_BIAS = param.hasQkvBias ? INTERMEDIATE_K : TENSOR_ID++;"))
+    lg = load_layer(cpp)
+    conds = {tv.name: tv.cond for tv in lg.source.layer.tensor_vars}
+    assert conds["IN_QKV_BIAS"] == (("!param.hasQkvBias", False),)
+    assert conds["INTERMEDIATE_QKV_NO_BIAS"] == (("param.hasQkvBias", False),)
+
+
+def test_a_lone_output_name_is_an_output(tmp_path):
+    cpp = _tarsier(tmp_path, ("OUT_LAYER_OUT", "OUTPUT"))
+    lg = load_layer(cpp)
+    assert lg.tensor_kind("OUTPUT") == "output" and lg.errors() == []
+
+
+def test_a_count_constant_nothing_reads_is_not_compared(tmp_path):
+    """A layer whose counts follow its name lists may keep an old IN_TENSOR_COUNT that nothing reads."""
+    shutil.copytree(FIXTURES / "layers_new" / "string_tensors", tmp_path / "w")
+    cpp = layer_cpp(tmp_path / "w")
+    text = cpp.read_text(encoding="utf-8")
+    cpp.write_text(text.replace("static const uint64_t NODE_COUNT = 9;",
+                                "static const uint64_t NODE_COUNT = 9;\nstatic const uint64_t IN_TENSOR_COUNT = 69;"),
+                   encoding="utf-8")
+    assert load_layer(cpp).errors() == []
+    cpp.write_text(cpp.read_text(encoding="utf-8").replace("opGraph.inTensorNum = inTensorList.size();",
+                                                           "opGraph.inTensorNum = IN_TENSOR_COUNT;"), encoding="utf-8")
+    assert [f.subject for f in load_layer(cpp).errors()] == ["IN_TENSOR_COUNT"]
+
+
+def test_a_tensor_rewritten_under_a_branch_by_another_node_is_a_new_version(tmp_path):
+    """`if (c) { fix: reads the residual sum, writes the linear's output again }`: the later readers read the new
+    version; the graph stays acyclic (it had a cycle through the residual add)."""
+    cpp = _ibis(tmp_path, ("static const uint64_t NODE_COUNT = 9;", "static const uint64_t NODE_COUNT = 10;"),
+                ("    CREATE_OPERATION(rmsNormParam, &selfNormNode.operation);",
+                 "    if (param.useAlibi) {\n"
+                 "        atb::Node &fixNode = opGraph.nodes.at(nodeId++);\n"
+                 "        CREATE_OPERATION(addParam, &fixNode.operation);\n"
+                 "        fixNode.inTensorIds = {INTERMIDATE_SELFRESIDUALADDOUT, IN_HIDDENSTATES};\n"
+                 "        fixNode.outTensorIds = {INTERMIDATE_SELFLINEAROUT};\n"
+                 "    }\n"
+                 "    CREATE_OPERATION(rmsNormParam, &selfNormNode.operation);"))
+    lg = load_layer(cpp)
+    assert lg.is_dag() and [f.code for f in lg.errors()] == []
+    assert lg.producers("INTERMIDATE_SELFLINEAROUT") == ["selfOutLinearNode", "fixNode"]
+
+
+def test_updates_in_place_are_not_two_writes(tmp_path):
+    cpp = _ibis(tmp_path, ("static const uint64_t NODE_COUNT = 9;", "static const uint64_t NODE_COUNT = 10;"),
+                ("    atb::Node &mlpResidualAddNode = opGraph.nodes.at(nodeId++);",
+                 "    atb::Node &mlpResidualAddNode = opGraph.nodes.at(nodeId++);\n"
+                 "    atb::Node &selfOutScaleNode = opGraph.nodes.at(nodeId++);"),
+                ("    atb::infer::ElewiseParam addParam;",
+                 "    atb::infer::ElewiseParam scaleParam;\n"
+                 "    scaleParam.elewiseType = atb::infer::ElewiseParam::ElewiseType::ELEWISE_MULS;\n"
+                 "    CREATE_OPERATION(scaleParam, &selfOutScaleNode.operation);\n"
+                 "    selfOutScaleNode.inTensorIds = {INTERMIDATE_SELFLINEAROUT};\n"
+                 "    selfOutScaleNode.outTensorIds = {INTERMIDATE_SELFLINEAROUT};\n"
+                 "    atb::infer::ElewiseParam addParam;"))
+    lg = load_layer(cpp)
+    assert lg.errors() == [] and lg.producers("INTERMIDATE_SELFLINEAROUT") == ["selfOutLinearNode",
+                                                                                 "selfOutScaleNode"]
