@@ -134,12 +134,18 @@ def _checked_float_layer(cpp: Path, h: Path | None, cpp_bytes: bytes | None, h_b
     model = read_pair(cpp) if cpp_bytes is None else read_pair(cpp, h, cpp_text=cpp_bytes, h_text=h_bytes)
     clock.done("read")
     classify.check_content(model.cpp, model.h)
-    classify.check_operation(cpp, model.binder is not None)
     classify.check_quant_aware(model)
     clock.done("classify")
-    before = checked_graph(model, cpp, include_dirs=include_dirs)
+    try:
+        before = checked_graph(model, cpp, include_dirs=include_dirs)
+    except LayerError:
+        classify.check_operation(cpp, None)  # an operation that does not read into a graph: its name decides
+        raise
     clock.done("graph (libclang, build, validate)")
-    classify.check_embedding(cpp, {before.role(o) for o in before.ops()})
+    roles = {before.role(o) for o in before.ops()}
+    classify.check_operation(cpp, roles)
+    classify.check_quantized_ops(before)
+    classify.check_embedding(cpp, roles)
     errors = before.errors()
     if errors:
         f = errors[0]

@@ -290,7 +290,8 @@ def _compiler(before: LayerGraph, generated: LayerSource, renames: dict[str, str
     undo = replace_words({new: old for old, new in renames.items()})
 
     def key(d: Diagnostic) -> str:
-        return undo(d.spelling)
+        # a renamed function's __func__ or a renamed graph name is a char array of another length
+        return re.sub(r"char ?\[\d+\]", "char[N]", undo(d.spelling))
 
     old = {key(d) for d in parsed.errors()}
     unsaved = {generated.cpp.path: generated.cpp.encode(), **generated.header_as_included()}

@@ -29,6 +29,8 @@ _NOT_TYPES = {"return", "if", "else", "for", "while", "do", "switch", "case", "d
 _COUNTED_ID = re.compile(r"\s*(?:(?P<cond>.+?)\s*\?\s*)?\w+\s*\+\+\s*(?::\s*[\w:]+\s*)?"
                          r"|\s*(?P<elsecond>.+?)\s*\?\s*[\w:]+\s*:\s*\w+\s*\+\+\s*")  # c ? 0 : ID++
 _NODE_TYPES = {"atb::Node", "Node"}
+#: the node member holding its operation (`op` in older ATB versions)
+OP_MEMBERS = ("operation", "op")
 MAX_HELPER_DEPTH = 3
 
 
@@ -217,9 +219,9 @@ class BodyReader:
         for k, t in enumerate(texts):
             nxt = texts[k + 1] if k + 1 < len(texts) else ""
             after = texts[k + 2] if k + 2 < len(texts) else ""
-            if t == "&" and after == "." and k + 3 < len(texts) and texts[k + 3] == "operation":
+            if t == "&" and after == "." and k + 3 < len(texts) and texts[k + 3] in OP_MEMBERS:
                 return True
-            if t == "operation" and nxt == "=" and after == "new" and k and texts[k - 1] == ".":
+            if t in OP_MEMBERS and nxt == "=" and after == "new" and k and texts[k - 1] == ".":
                 return True
             if t in ("inTensorIds", "outTensorIds") and (nxt in ("=", "[") or (nxt == "." and after in (
                     "push_back", "emplace_back", "insert", "resize", "at", "assign"))):
@@ -300,7 +302,7 @@ class BodyReader:
     # -- simple statements ------------------------------------------------------------------------
     def _creation_in(self, i: int, end: int) -> bool:
         toks = self.v.toks
-        return any(toks[k].text == "&" and toks[k + 2].text == "." and toks[k + 3].text == "operation"
+        return any(toks[k].text == "&" and toks[k + 2].text == "." and toks[k + 3].text in OP_MEMBERS
                    for k in range(i, end - 3))
 
     def simple(self, i: int, semi: int, cond: Cond, scope: tuple[int, ...]) -> None:
@@ -351,7 +353,7 @@ class BodyReader:
             if member in ("inTensorIds", "outTensorIds"):
                 self._tensor_list(i, semi, target, member, span, cond)
                 return
-            if member == "operation" and n > 4 and texts[4] == "new":
+            if member in OP_MEMBERS and n > 4 and texts[4] == "new":
                 k = i + 5
                 j = k
                 while j < semi and toks[j].text != "(":
@@ -496,7 +498,7 @@ class BodyReader:
         v = self.v
         toks = v.toks
         amp = next(k for k in range(i, semi - 3)
-                   if toks[k].text == "&" and toks[k + 2].text == "." and toks[k + 3].text == "operation")
+                   if toks[k].text == "&" and toks[k + 2].text == "." and toks[k + 3].text in OP_MEMBERS)
         node = self._node(toks[amp + 1].text)
         # the innermost call whose argument list holds `&node.operation`
         open_i = -1

@@ -7,7 +7,7 @@ import logging
 import os
 from pathlib import Path
 
-from .body import BodyReader
+from .body import OP_MEMBERS, BodyReader
 from .decls import DeclReader, read_directives
 from .errors import LayerError
 from .lexer import IDENT
@@ -178,7 +178,7 @@ def _graph_calls(view: TokenView, names: set[str]) -> tuple[set[str], set[str]]:
         prev = toks[k - 1] if k else None
         if not args or (prev is not None and ((prev.kind == IDENT and prev.text != "return") or prev.text in "*&")):
             continue  # the definition or a declaration (`atb::Status F(...)`)
-        if any(a.text == "operation" and b.text == "." for b, a in itertools.pairwise(args)):
+        if any(a.text in OP_MEMBERS and b.text == "." for b, a in itertools.pairwise(args)):
             as_node.add(toks[k].text)
         else:
             out.add(toks[k].text)

@@ -27,6 +27,7 @@ CASES = {
     "telechat_local": "telechat-local parallel / MLP contracts",
     "json_hand_parse": "static Create in the header parsing JSON by hand",
     "beta_present": "anti-outlier norm -> ADD(beta) folded into the quant norm, ADD nodes removed",
+    "fused_operation": "a whole layer in a file named as an operation, Paddle style",
     "layers_new/push_back_nodes": "nodes appended with push_back, one under an if",
     "layers_new/helper_nodes": "nodes filled by helper functions, one call wrapped in a macro",
     "layers_new/runtime_ids": "tensor ids counted at run time, one node variable per block",

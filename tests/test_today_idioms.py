@@ -277,3 +277,101 @@ def test_updates_in_place_are_not_two_writes(tmp_path):
     lg = load_layer(cpp)
     assert lg.errors() == [] and lg.producers("INTERMIDATE_SELFLINEAROUT") == ["selfOutLinearNode",
                                                                                  "selfOutScaleNode"]
+
+
+def test_a_message_naming_the_renamed_function_text_is_the_float_ones(tmp_path):
+    """Without the ATB headers `LOG(__func__ << " called")` is an error about `const char[N]` whose N is the
+    function name's length: the renamed layer has another N, and still no new error."""
+    cpp = _heron(tmp_path, ("    std::vector<std::string> inTensorList = {",
+                            "    ATB_SPEED_LOG_DEBUG(__func__ << \" called, headNum: \" << param.headNum);\n"
+                            "    std::vector<std::string> inTensorList = {"))
+    assert transform_file(cpp, write=False).after.changed_ops()
+
+
+# -- answers: quant branches name their flag, quantized layers are quant-aware -------------------------------------
+
+REFUSE = FIXTURES / "refuse"
+
+
+def _refusal(tmp_path: Path, case: str, *edits: tuple[str, str]) -> LayerError:
+    shutil.copytree(REFUSE / case, tmp_path / case)
+    cpp = layer_cpp(tmp_path / case)
+    text = cpp.read_text(encoding="utf-8")
+    for old, new in edits:
+        assert old in text, old
+        text = text.replace(old, new)
+    cpp.write_text(text, encoding="utf-8")
+    with pytest.raises(LayerError) as exc:
+        transform_file(cpp, write=False)
+    return exc.value
+
+
+def test_a_quant_branch_names_the_flag_that_enables_it_not_a_scale(tmp_path):
+    err = _refusal(tmp_path, "quant_branch_layer", ("param.quantModel", "param.enableInt8"))
+    assert err.kind == "quant_branches" and err.line == 99  # the first QUANT_INT8, inside if (param.enableInt8)
+    assert "enable it with param.enableInt8" in err.reason and "InputScale" not in err.reason
+
+
+def test_a_choice_of_quant_type_names_its_condition(tmp_path):
+    err = _refusal(tmp_path, "always_quantized_layer",
+                   ("inputNormParam.normParam.quantType = atb::infer::QUANT_INT8;",
+                    "inputNormParam.normParam.quantType = param.int8Norm ? atb::infer::QUANT_INT8 : "
+                    "atb::infer::QUANT_UNDEFINED;"))
+    assert err.kind == "quant_branches" and "enable it with param.int8Norm" in err.reason
+
+
+def test_an_always_quantized_layer_is_quant_aware_naming_the_statement(tmp_path):
+    err = _refusal(tmp_path, "always_quantized_layer")
+    assert err.kind == "quant_aware" and err.line == 88
+    assert "`inputNormParam.normParam.quantType = atb::infer::QUANT_INT8` is set whatever the layer param" in err.reason
+
+
+def test_nodes_of_the_older_api_create_their_op_member(tmp_path):
+    """Older ATB nodes hold their operation in `op`: `CreateOp(p, &node.op)` creates it as `&node.operation`."""
+    shutil.copytree(FIXTURES / "layers" / "enum_in_cpp", tmp_path / "l")
+    cpp = layer_cpp(tmp_path / "l")
+    text = cpp.read_text(encoding="utf-8")
+    cpp.write_text(text.replace(".operation)", ".op)"), encoding="utf-8")
+    lg = load_layer(cpp)
+    assert "unknown" not in {lg.role(o) for o in lg.ops()}
+    assert [lg.role(o) for o in lg.ops()] == [load_layer(layer_cpp(FIXTURES / "layers" / "enum_in_cpp")).role(o)
+                                              for o in lg.ops()]
+
+
+def test_a_layer_built_from_quantized_model_local_ops_is_quant_aware(tmp_path):
+    """A fused layer whose linears are model-local quant ops (`MultiLayerLinearQuantParam`, created by a
+    function of the model) is already quantized, though no quant marker of a library type appears."""
+    shutil.copytree(FIXTURES / "layers" / "enum_in_cpp", tmp_path / "l")
+    cpp = layer_cpp(tmp_path / "l")
+    text = cpp.read_text(encoding="utf-8")
+    old = "    atb::infer::LinearParam qkvLinearParam"
+    assert old in text
+    text = text.replace(old, "    MultiLayerLinearQuantParam qkvMixParam;\n"
+                             "    CreateMultiLayerLinearQuantOperation(qkvMixParam, &qkvLinearNode.operation);\n"
+                             "    atb::infer::LinearParam qkvLinearParam", 1)
+    text = text.replace("CREATE_OPERATION(qkvLinearParam, &qkvLinearNode.operation);", "", 1)
+    cpp.write_text(text, encoding="utf-8")
+    with pytest.raises(LayerError) as exc:
+        transform_file(cpp, write=False)
+    assert exc.value.kind == "quant_aware"
+    assert "qkvLinearNode is created from MultiLayerLinearQuantParam, a quantized type" in exc.value.reason
+
+
+# -- operations judged by what they build ----------------------------------------------------------------------------
+
+
+def test_a_whole_layer_named_as_an_operation_is_rewritten():
+    r = transform_file(layer_cpp(FIXTURES / "layers" / "fused_operation"), write=False)
+    assert r.target_cpp.name == "quant_jay_fused_operation.cpp" and len(r.after.changed_ops()) == 5
+
+
+def test_a_sub_graph_named_as_an_operation_says_what_it_lacks(tmp_path):
+    err = _refusal(tmp_path, "toy_dense_operation")
+    assert err.kind == "operation" and "it builds no norm and no attention" in err.reason
+
+
+def test_an_operation_that_reads_into_no_graph_is_refused_by_its_name(tmp_path):
+    """libclang finds a syntax error: what the file builds is unknown, its name decides (as before)."""
+    err = _refusal(tmp_path, "toy_dense_operation", ("CREATE_OPERATION(splitParam, &splitNode.operation);",
+                                                     "CREATE_OPERATION(splitParam, &splitNode.operation)"))
+    assert err.kind == "operation" and "builds no" not in err.reason
