@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from .lexer import IDENT, PUNCT, STRING
-from .lists import ListReader
+from .lists import ListReader, NameVar, is_name_type
 from .model import (
     Cond,
     CreateCall,
@@ -62,7 +62,8 @@ class BodyReader:
 
     def __init__(self, view: TokenView, func: FunctionDef, *, helpers: list[FunctionDef] | None = None,
                  parent: BodyReader | None = None, alias: dict[str, str] | None = None,
-                 graph_names: set[str] | None = None, name_maps: dict[str, NameMap] | None = None):
+                 graph_names: set[str] | None = None, name_maps: dict[str, NameMap] | None = None,
+                 names: dict[str, NameVar] | None = None):
         self.v = view
         self.func = func
         self.parent = parent
@@ -84,7 +85,7 @@ class BodyReader:
         self._block_counter = 0
         self._seen_idioms: set[str] = parent._seen_idioms if parent else set()
         self.name_maps: dict[str, NameMap] = parent.name_maps if parent else (name_maps or {})
-        self.lists = ListReader(self)
+        self.lists = ListReader(self, names)
         self.base_cond: Cond = ()  # the branch this function is read under (a helper called inside an if)
 
     def run(self, cond: Cond = ()) -> LayerFunction:
@@ -538,10 +539,15 @@ class BodyReader:
                 continue  # a method of some object, or a function of another namespace
             helper = self.helpers[t.text]
             close = v.match[k + 1]
-            args = [v.text(a, b).strip().lstrip("&").strip() for a, b in v.split_commas(k + 2, close)]
+            ranges = v.split_commas(k + 2, close)
+            args = [v.text(a, b).strip().lstrip("&").strip() for a, b in ranges]
             alias: dict[str, str] = {}
             graphs: set[str] = set()
-            for arg, name in zip(args, _param_names(helper.params_text), strict=False):
+            names: dict[str, NameVar] = {}
+            for (a, b), arg, name, ptype in zip(ranges, args, _param_names(helper.params_text),
+                                                _param_types(helper.params_text), strict=False):
+                if name and is_name_type(ptype) and (nv := self.lists.argument(name, a, b)) is not None:
+                    names[name] = nv  # a tensor name handed to the helper
                 if not name or not re.fullmatch(r"\w+", arg):
                     continue
                 if self._is_graph(arg):
@@ -555,7 +561,7 @@ class BodyReader:
                                  f"{MAX_HELPER_DEPTH} calls deep and not recursively")
             self._reading.append(t.text)
             try:
-                BodyReader(v, helper, parent=self, alias=alias, graph_names=graphs).run(cond)
+                BodyReader(v, helper, parent=self, alias=alias, graph_names=graphs, names=names).run(cond)
             finally:
                 self._reading.pop()
             filled = ", ".join(sorted(set(alias.values()))) or "nodes it pushes"
@@ -654,6 +660,31 @@ def _param_of_type(params_text: str, struct_name: str | None) -> str | None:
     short = re.escape(struct_name.rsplit("::", 1)[-1])
     m = re.search(rf"(?<![\w:])(?:[\w]+::)*{short}\s*(?:const\s*)?&?\s*(\w+)\s*(?:[,=)]|$)", params_text)
     return m.group(1) if m else None
+
+
+def _param_types(params_text: str) -> list[str]:
+    """The parameter types of a parameter list (the text before each name, ``const``/``&`` dropped)."""
+    out = []
+    for piece, name in zip(_split_params(params_text), _param_names(params_text), strict=False):
+        decl = piece.split("=")[0].strip()
+        text = decl[: decl.rfind(name)] if name else decl
+        out.append(re.sub(r"\bconst\b|[&*]", "", text).replace(" ", ""))
+    return out
+
+
+def _split_params(params_text: str) -> list[str]:
+    out, depth, part = [], 0, []
+    for ch in params_text.strip().strip("()") + ",":
+        if ch in "(<[{":
+            depth += 1
+        elif ch in ")>]}":
+            depth -= 1
+        if ch == "," and depth == 0:
+            out.append("".join(part))
+            part = []
+        else:
+            part.append(ch)
+    return out
 
 
 def _param_names(params_text: str) -> list[str]:

@@ -72,16 +72,17 @@ class NameVar:
     text: str
     ternary: tuple[str, str, str] | None
     unknown: tuple[str, int] | None = None
+    span: tuple[int, int] | None = None  # where the name is written, when it is one string (a literal argument)
 
 
 class ListReader:
     """The list variables and name variables of one function body, read statement by statement."""
 
-    def __init__(self, body: BodyReader):
+    def __init__(self, body: BodyReader, names: dict[str, NameVar] | None = None):
         self.b = body
         self.v = body.v
         self.lists: dict[str, ListVar] = {}
-        self.names: dict[str, NameVar] = {}
+        self.names: dict[str, NameVar] = dict(names or {})  # a helper's string parameters, as called
         self.maps: dict[str, str] = {}  # local variable -> the function building the tensor-name map it holds
         self.uses: dict[str, int] = {}  # list variable -> how many lists read it (appends, nodes)
 
@@ -131,6 +132,16 @@ class ListReader:
             if one is not None:
                 return NameVar(name, one, None)
         return NameVar(name, name, None, (f"is set to '{v.squash(a, b)}', not a tensor name", a))
+
+    def argument(self, name: str, a: int, b: int) -> NameVar | None:
+        """A helper's ``const std::string &name`` parameter given tokens [a, b) of the call: a string, or a
+        name variable of the caller."""
+        toks = self.v.toks
+        if b - a == 1 and toks[a].kind == STRING:
+            return NameVar(name, _string_value(toks[a].text), None, span=(toks[a].start, toks[a].end))
+        if b - a == 1 and toks[a].text in self.names:
+            return replace(self.names[toks[a].text], name=name)
+        return None
 
     def _string_in(self, a: int, b: int) -> str | None:
         toks = self.v.toks
@@ -425,7 +436,7 @@ class ListReader:
                 if nv.unknown is not None:
                     raise v.error(nv.unknown[1] or k, f"tensor name variable {nv.name} {nv.unknown[0]}; the tool "
                                                       "reads `std::string x = c ? \"a\" : \"b\";`")
-                return ListElem(nv.text, (t.start, t.end), nv.ternary)
+                return ListElem(nv.text, nv.span or (t.start, t.end), nv.ternary)
             if kind == "ids" and (b - a == 1 or re.fullmatch(r"(?:static_cast<[\w:]+>|uint32_t|int)\([\w:]+\)",
                                                               v.squash(a, b).replace(" ", ""))):
                 return ListElem(t.text, (t.start, t.end))

@@ -33,6 +33,7 @@ CASES = {
     "layers_new/runtime_ids": "tensor ids counted at run time, one node variable per block",
     "layers_new/string_tensors": "tensors named by strings in GetTensorIdxList lists",
     "layers_new/list_steps": "tensor-name lists built in steps: list variables, pushes, loops, a name variable",
+    "layers_new/candidate_maps": "names declared in maps of candidate lists, helpers given tensor names",
     "layers_new/subgraph_steps": "a sub-graph operation beside the layer, id pushes, an explicit output value",
 }
 

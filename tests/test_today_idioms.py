@@ -375,3 +375,27 @@ def test_an_operation_that_reads_into_no_graph_is_refused_by_its_name(tmp_path):
     err = _refusal(tmp_path, "toy_dense_operation", ("CREATE_OPERATION(splitParam, &splitNode.operation);",
                                                      "CREATE_OPERATION(splitParam, &splitNode.operation)"))
     assert err.kind == "operation" and "builds no" not in err.reason
+
+
+# -- names declared in maps of candidate lists (fixture candidate_maps) ---------------------------------------------
+
+KITE = FIXTURES / "layers_new" / "candidate_maps"
+
+
+def test_a_name_that_does_not_tell_its_kind_takes_the_kind_of_what_declares_it():
+    lg = load_layer(layer_cpp(KITE))
+    assert lg.tensor_kind("position_ids") == "input" and lg.tensor_kind("place_holder") == "placeholder"
+    assert lg.errors() == []
+
+
+def test_new_names_are_declared_in_the_candidate_map_beside_their_weight():
+    text = transform_file(layer_cpp(KITE), write=False).cpp_text.decode()
+    new = '"in_qkv_weight",\n            "in_qkv_deqscale",\n            "in_qkv_bias", "in_attention_out_weight",'
+    assert new in text
+    assert '"in_layer_id", "in_beta", "place_holder"}},' in text  # the shared beta before the placeholder
+
+
+def test_tensor_names_handed_to_a_helper_are_read_where_it_uses_them():
+    lg = load_layer(layer_cpp(KITE))
+    assert lg.inputs_of("residualAddNode@2") == ["intermediate_attention_residual_out", "intermediate_mlp_out"]
+    assert lg.outputs_of("residualAddNode@2") == ["out_decoder_layer"]
