@@ -668,7 +668,7 @@ def _param_types(params_text: str) -> list[str]:
     for piece, name in zip(_split_params(params_text), _param_names(params_text), strict=False):
         decl = piece.split("=")[0].strip()
         text = decl[: decl.rfind(name)] if name else decl
-        out.append(re.sub(r"\bconst\b|[&*]", "", text).replace(" ", ""))
+        out.append(re.sub(r"\bconst\b|[&*]|\s+", "", text))
     return out
 
 

@@ -29,14 +29,14 @@ _READS = {"size", "begin", "end", "cbegin", "cend", "empty", "at", "front", "bac
 
 def list_type(type_text: str) -> str | None:
     """"names" or "ids" for a vector of tensor names or ids, else None."""
-    m = _LIST_TYPE.fullmatch(type_text.replace(" ", ""))
+    m = _LIST_TYPE.fullmatch(re.sub(r"\s+", "", type_text))
     if m is None:
         return None
     return "names" if m.group(1) == "string" else "ids"
 
 
 def is_name_type(type_text: str) -> bool:
-    return bool(_NAME_TYPE.fullmatch(type_text.replace(" ", "")))
+    return bool(_NAME_TYPE.fullmatch(re.sub(r"\s+", "", type_text)))
 
 
 def extra(cond: Cond, base: Cond) -> Cond:
