@@ -200,6 +200,22 @@ class ListReader:
             self.push_node(self.b._node(texts[0]), "in" if texts[2] == "inTensorIds" else "out",
                            self.choices(i + 6, semi - 1, "ids", pushed=True), span, cond, i)
             return True
+        if (n >= 7 and toks[i].kind == IDENT and texts[1] == "." and texts[2] in ("inTensorIds", "outTensorIds")
+                and texts[3] == "." and texts[5] == "(" and v.match[i + 5] == semi - 1):
+            node, which = self.b._node(texts[0]), "in" if texts[2] == "inTensorIds" else "out"
+            parts = [v.squash(x, y).replace(" ", "") for x, y in v.split_commas(i + 6, semi - 1)]
+            m = [re.fullmatch(r"(\w+)\.c?(begin|end)\(\)", p) for p in parts]
+            if (texts[4] == "insert" and len(parts) == 3 and parts[0] == f"{texts[0]}.{texts[2]}.end()" and m[1]
+                    and m[2] and m[1].group(1) == m[2].group(1) and m[1].group(1) in self.lists):
+                src = self.lists[m[1].group(1)]  # node.inTensorIds.insert(node.inTensorIds.end(), ids.begin(), ...)
+                self.uses[src.name] = self.uses.get(src.name, 0) + 1
+                self.push_node(node, which, src.elems, span, cond, i, step_kind="append", source=src.name,
+                               parts=src.steps)
+                return True
+            if texts[4] not in _READS:
+                raise v.error(i, f"{texts[0]}.{texts[2]}.{texts[4]}(...) changes a node's tensor list in a way the "
+                                 "tool does not follow; write the list, push_back onto it, or insert another list "
+                                 "at its end")
         if n >= 4 and texts[1] == "." and texts[2] in ("inTensorIds", "outTensorIds") and texts[3] == "=":
             return False  # a node's list read from a list variable: the body reader takes it
         # a list variable handed to a function: the entry of a tensor-name map appended to it

@@ -399,3 +399,22 @@ def test_tensor_names_handed_to_a_helper_are_read_where_it_uses_them():
     lg = load_layer(layer_cpp(KITE))
     assert lg.inputs_of("residualAddNode@2") == ["intermediate_attention_residual_out", "intermediate_mlp_out"]
     assert lg.outputs_of("residualAddNode@2") == ["out_decoder_layer"]
+
+
+def test_another_list_inserted_into_a_nodes_list_is_appended(tmp_path):
+    cpp = _ibis(tmp_path, ("        for (auto tensorId : loraInTensorIds) {\n"
+                           "            selfAttentionNode.inTensorIds.push_back(tensorId);\n        }",
+                           "        selfAttentionNode.inTensorIds.insert(selfAttentionNode.inTensorIds.end(), "
+                           "loraInTensorIds.begin(),\n            loraInTensorIds.end());"))
+    lg = load_layer(cpp)
+    assert lg.optional_inputs("selfAttentionNode") == {"IN_ALIBI_SLOPES": "param.useAlibi",
+                                                        "IN_QKV_LORA_A": "param.supportLora",
+                                                        "IN_QKV_LORA_B": "param.supportLora"}
+
+
+def test_a_nodes_list_changed_otherwise_is_named_not_ignored(tmp_path):
+    cpp = _ibis(tmp_path, ("        selfAttentionNode.inTensorIds.push_back(IN_ALIBI_SLOPES);",
+                           "        selfAttentionNode.inTensorIds.resize(10);"))
+    with pytest.raises(LayerError) as exc:
+        load_layer(cpp)
+    assert exc.value.line == 159 and "selfAttentionNode.inTensorIds.resize(...)" in exc.value.reason
