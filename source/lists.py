@@ -266,7 +266,13 @@ class ListReader:
         a, b = rng
         while a < b and toks[a].text != "{" and not (toks[a].kind == IDENT and b - a == 1):
             if toks[a].text == "(" and toks[a - 1].kind == IDENT and v.match[a] == b - 1:  # = F(...)
-                lv.elems, lv.unknown = [], (f"is filled by {toks[a - 1].text}() at line {self._line(a)}", a)
+                got = self._returned(toks[a - 1].text, a, cond)
+                if got is None:
+                    lv.elems, lv.unknown = [], (f"is filled by {toks[a - 1].text}() at line {self._line(a)}", a)
+                    return
+                lv.elems, lv.unknown = [], None
+                self._append_elems(lv, got.elems, step.span, cond, a, f"{toks[a - 1].text}()", got.steps)
+                lv.steps[-1].shared = True  # what a function returns is written in it, for every caller
                 return
             a += 1
         new: list[ListElem] = []
@@ -288,6 +294,28 @@ class ListReader:
             new = [replace(e, cond=(*when, *e.cond)) for e in new]
         lv.elems += new
         step.elems = new
+
+    def _returned(self, name: str, paren: int, cond: Cond) -> ListVar | None:
+        """The list a function of the pair returns (``return names;``), read as the call gives it its tensor
+        names; None when it is no such function."""
+        from .body import BodyReader
+
+        f = self.b.helpers.get(name)
+        if f is None or f.body is None or list_type(f.return_text.replace("static", "")) is None:
+            return None
+        v = self.v
+        toks = v.toks
+        a = next(k for k, t in enumerate(toks) if t.start == f.body[0])
+        rets = [k for k in range(a, v.match[a]) if toks[k].text == "return" and toks[k + 2].text == ";"]
+        if not rets or name in self.b._reading:
+            return None
+        reader = BodyReader(v, f, parent=self.b)
+        self.b._reading.append(name)
+        try:
+            reader.run(cond)
+        finally:
+            self.b._reading.pop()
+        return reader.lists.lists.get(toks[rets[-1] + 1].text)
 
     def _push(self, lv: ListVar, a: int, b: int, span, cond: Cond) -> None:
         when = extra(cond, lv.decl_cond)

@@ -418,3 +418,16 @@ def test_a_nodes_list_changed_otherwise_is_named_not_ignored(tmp_path):
     with pytest.raises(LayerError) as exc:
         load_layer(cpp)
     assert exc.value.line == 159 and "selfAttentionNode.inTensorIds.resize(...)" in exc.value.reason
+
+
+def test_a_list_a_function_of_the_pair_returns_is_read_from_it(tmp_path):
+    cpp = _heron(tmp_path, ("atb::Status HeronDecoderLayer(",
+                            "static std::vector<std::string> QkvInTensorNames(const HeronLayerParam &param)\n{\n"
+                            "    std::vector<std::string> names = {\"intermediate_input_norm_out\",\n"
+                            "        \"in_qkv_weight\"};\n"
+                            "    if (param.useAlibi) {\n        names.push_back(\"in_alibi_slopes\");\n    }\n"
+                            "    return names;\n}\n\natb::Status HeronDecoderLayer("),
+                 (QKV_LIST, "std::vector<std::string> qkvInTensorNames = QkvInTensorNames(param);"))
+    lg = load_layer(cpp)
+    assert lg.inputs_of("qkvLinearNode") == ["intermediate_input_norm_out", "in_qkv_weight", "in_alibi_slopes"]
+    assert lg.optional_inputs("qkvLinearNode") == {"in_alibi_slopes": "param.useAlibi"}
