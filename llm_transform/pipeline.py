@@ -131,7 +131,11 @@ def float_layer(cpp: Path, include_dirs: list[str] | None = None) -> tuple[Layer
 def _checked_float_layer(cpp: Path, h: Path | None, cpp_bytes: bytes | None, h_bytes: bytes | None,
                          include_dirs: list[str] | None) -> tuple[LayerSource, LayerGraph]:
     clock = _Stages(cpp)
-    model = read_pair(cpp) if cpp_bytes is None else read_pair(cpp, h, cpp_text=cpp_bytes, h_text=h_bytes)
+    try:
+        model = read_pair(cpp) if cpp_bytes is None else read_pair(cpp, h, cpp_text=cpp_bytes, h_text=h_bytes)
+    except LayerError:
+        _classify_unread(cpp, h, cpp_bytes, h_bytes)  # a quant-aware layer is that, read or not
+        raise
     clock.done("read")
     classify.check_content(model.cpp, model.h)
     classify.check_quant_aware(model)
@@ -152,6 +156,18 @@ def _checked_float_layer(cpp: Path, h: Path | None, cpp_bytes: bytes | None, h_b
         raise LayerError(f.path, f.line, f"the float layer is inconsistent ({f.message}); fix it first "
                          "(see `llm-transform check`)")
     return model, before
+
+
+def _classify_unread(cpp: Path, h: Path | None, cpp_bytes: bytes | None, h_bytes: bytes | None) -> None:
+    """The content rules on a pair the reader could not read (a refusal says more than the reading error)."""
+    from .source.source_file import SourceFile
+
+    try:
+        src = SourceFile.from_bytes(cpp, cpp_bytes) if cpp_bytes is not None else SourceFile.read(cpp)
+        hdr = SourceFile.from_bytes(h, h_bytes) if h is not None and h_bytes is not None else None
+    except LayerError:
+        return  # not even readable as text: the reading error says why
+    classify.check_content(src, hdr)
 
 
 def target_prefix(sparse: bool) -> str:

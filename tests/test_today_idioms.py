@@ -431,3 +431,16 @@ def test_a_list_a_function_of_the_pair_returns_is_read_from_it(tmp_path):
     lg = load_layer(cpp)
     assert lg.inputs_of("qkvLinearNode") == ["intermediate_input_norm_out", "in_qkv_weight", "in_alibi_slopes"]
     assert lg.optional_inputs("qkvLinearNode") == {"in_alibi_slopes": "param.useAlibi"}
+
+
+def test_a_quant_aware_file_the_reader_cannot_read_is_still_refused_with_its_class(tmp_path):
+    """A class-based template layer (its graph built in methods) does not read into a graph; its templates still
+    tell what it is."""
+    cpp = tmp_path / "toy_class_layer.cpp"
+    cpp.write_text("namespace atb_speed {\nnamespace toy {\n"
+                   "template <typename NormType>\natb::Status ToyLayer<NormType>::BuildGraph(atb::Operation **op)\n{\n"
+                   "    this->fusionAttentionParam.packQuantType = this->param.packQuantType.at(0);\n"
+                   "    return atb::NO_ERROR;\n}\n}\n}\n")
+    with pytest.raises(LayerError) as exc:
+        transform_file(cpp, write=False)
+    assert exc.value.kind == "template" and exc.value.line == 6
