@@ -21,7 +21,7 @@ from .model import (
     TensorList,
     TensorVar,
 )
-from .tokens import OPEN, TokenView, qualified_name_before
+from .tokens import OPEN, TokenView, normalise_condition, qualified_name_before
 
 _STRUCT_PARAM_RE = re.compile(r"const\s+([\w:]+)\s*&\s*(\w+)")
 _NOT_TYPES = {"return", "if", "else", "for", "while", "do", "switch", "case", "delete", "new", "throw",
@@ -32,25 +32,6 @@ _NODE_TYPES = {"atb::Node", "Node"}
 #: the node member holding its operation (`op` in older ATB versions)
 OP_MEMBERS = ("operation", "op")
 MAX_HELPER_DEPTH = 3
-
-
-def normalise_condition(text: str) -> str:
-    text = " ".join(text.split())
-    while text.startswith("(") and text.endswith(")") and _balanced(text[1:-1]):
-        text = text[1:-1].strip()
-    return text
-
-
-def _balanced(s: str) -> bool:
-    depth = 0
-    for ch in s:
-        if ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-            if depth < 0:
-                return False
-    return depth == 0
 
 
 class BodyReader:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from .lexer import IDENT, NUMBER, STRING
 from .model import Cond, ListElem, ListStep, TensorList
+from .tokens import normalise_condition
 
 if TYPE_CHECKING:
     from .body import BodyReader
@@ -124,8 +125,6 @@ class ListReader:
             c = v.find(q + 1, b, ":")
             one, two = self._string_in(q + 1, c), self._string_in(c + 1, b) if c != -1 else None
             if one is not None and two is not None:
-                from .body import normalise_condition
-
                 return NameVar(name, name, (normalise_condition(v.canonical(a, q)), one, two))
         else:
             one = self._string_in(a, b)
@@ -426,8 +425,6 @@ class ListReader:
 
     def _alternatives(self, a: int, b: int) -> list[tuple[int, int, Cond]]:
         """The names a (possibly nested) choice ``c ? x : y`` can take: token ranges with their conditions."""
-        from .body import normalise_condition
-
         v = self.v
         if v.toks[a].text == "(" and v.match[a] == b - 1:  # (c ? "x" : "y")
             return self._alternatives(a + 1, b - 1)
