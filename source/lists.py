@@ -74,6 +74,10 @@ class NameVar:
     ternary: tuple[str, str, str] | None
     unknown: tuple[str, int] | None = None
     span: tuple[int, int] | None = None  # where the name is written, when it is one string (a literal argument)
+    #: set by assignments under branches (`std::string x; if (c) { x = "a"; } else { x = "b"; }`): the names
+    #: with the branch each holds under, relative to the declaration's
+    alts: list[tuple[str, Cond]] | None = None
+    decl_cond: Cond = ()
 
 
 class ListReader:
@@ -101,7 +105,7 @@ class ListReader:
                 self._assign(lv, init, step, cond)
             return True
         if is_name_type(type_text):
-            self.names[name] = self._name_value(name, init)
+            self.names[name] = self._name_value(name, init, cond)
             return True
         if init is not None and self._map_entries(*self._call_in(init)) is not None:  # auto m = GetXCandidates();
             a, b = self._call_in(init)
@@ -113,10 +117,10 @@ class ListReader:
         a, b = init
         return (a + 1, b) if self.v.toks[a].text == "=" else (a, b)
 
-    def _name_value(self, name: str, init: tuple[int, int] | None) -> NameVar:
+    def _name_value(self, name: str, init: tuple[int, int] | None, cond: Cond = ()) -> NameVar:
         v = self.v
         if init is None:
-            return NameVar(name, name, None, ("is declared without a tensor name", 0))
+            return NameVar(name, name, None, ("is declared without a tensor name", 0), alts=[], decl_cond=cond)
         a, b = init
         if v.toks[a].text in ("{", "(") and v.match[a] == b - 1:
             a, b = a + 1, b - 1
@@ -141,6 +145,21 @@ class ListReader:
         if b - a == 1 and toks[a].text in self.names:
             return replace(self.names[toks[a].text], name=name)
         return None
+
+    def _set_name(self, nv: NameVar, i: int, semi: int, cond: Cond) -> NameVar:
+        """``x = "a";`` for a name variable declared without a value: under the statement's branch it holds
+        that name (or the names of a choice); an assignment to one that had a value is not followed."""
+        if nv.alts is None:
+            return replace(nv, unknown=(f"is set again at line {self._line(i)}", i))
+        new = []
+        for x, y, w in self._alternatives(i + 2, semi):
+            name = self._string_in(x, y)
+            if name is None:
+                return replace(nv, unknown=(f"is set to '{self.v.squash(i + 2, semi)}', not a tensor name", i))
+            new.append((name, w))
+        when = extra(cond, nv.decl_cond)
+        kept = [] if not when else [(t, (*d, *c)) for t, c in nv.alts for d in negate(when)]
+        return replace(nv, alts=kept + [(t, (*when, *w)) for t, w in new], unknown=None)
 
     def _string_in(self, a: int, b: int) -> str | None:
         toks = self.v.toks
@@ -189,8 +208,7 @@ class ListReader:
                 lv.unknown = lv.unknown or (f"has an element changed at line {self._line(i)}", i)
                 return True
         if n >= 3 and toks[i].kind == IDENT and texts[0] in self.names and texts[1] == "=":
-            nv = self.names[texts[0]]
-            self.names[texts[0]] = replace(nv, unknown=(f"is set again at line {self._line(i)}", i))
+            self.names[texts[0]] = self._set_name(self.names[texts[0]], i, semi, cond)
             return True
         # node.inTensorIds.push_back(X);
         if (n >= 7 and toks[i].kind == IDENT and texts[1] == "." and texts[2] in ("inTensorIds", "outTensorIds")
@@ -403,6 +421,11 @@ class ListReader:
         toks = v.toks
         alts = self._alternatives(a, b)
         whole = (toks[a].start, toks[b - 1].end)
+        nv = self.names.get(toks[a].text) if b - a == 1 else None
+        if nv is not None and nv.alts and nv.unknown is None:  # a name variable set under branches
+            if len(nv.alts) == 1 and not nv.alts[0][1]:
+                return [ListElem(nv.alts[0][0], whole)]
+            return [ListElem(t, whole, optional=w) if pushed else ListElem(t, whole, cond=w) for t, w in nv.alts]
         if len(alts) == 1:
             e = self.element(a, b, kind)
             if e.ternary is None or not pushed:

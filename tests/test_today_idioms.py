@@ -444,3 +444,14 @@ def test_a_quant_aware_file_the_reader_cannot_read_is_still_refused_with_its_cla
     with pytest.raises(LayerError) as exc:
         transform_file(cpp, write=False)
     assert exc.value.kind == "template" and exc.value.line == 6
+
+
+def test_a_name_variable_set_in_each_branch_is_a_branch_between_the_names(tmp_path):
+    cpp = _heron(tmp_path, ('    std::string mlpResidualInput = param.residualFromNorm ? '
+                            '"intermediate_post_norm_out" :\n        "intermediate_attention_residual_out";',
+                            '    std::string mlpResidualInput;\n    if (param.residualFromNorm) {\n'
+                            '        mlpResidualInput = "intermediate_post_norm_out";\n    } else {\n'
+                            '        mlpResidualInput = "intermediate_attention_residual_out";\n    }'))
+    lg = load_layer(cpp)
+    assert lg.inputs_of("mlpResidualAddNode[param.residualFromNorm]")[0] == "intermediate_post_norm_out"
+    assert lg.inputs_of("mlpResidualAddNode[!param.residualFromNorm]")[0] == "intermediate_attention_residual_out"
