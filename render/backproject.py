@@ -92,14 +92,14 @@ class Renderer:
                 self.edit(e.file, span[0], span[1] - span[0], t, "enum rename")
                 continue
             groups[(d["anchor"], bool(d.get("before")))].append((d["index"], t))
-        moved: dict[int, list[tuple[int, str]]] = defaultdict(list)  # enum -> (first entry after, new name)
+        moved: list[tuple[object, int, str]] = []  # (enum, first entry after it, new name)
         for (anchor, before), items in groups.items():
             names = [t for _, t in sorted(items)]
             if anchor not in where:  # a run-time id or a tensor-name string
                 self._declare_beside(anchor, names, before)
                 continue
             e, idx = where[anchor]
-            moved[id(e)] += [(idx if before else idx + 1, n) for n in names]
+            moved += [(e, idx if before else idx + 1, n) for n in names]
             ent = e.entries[idx]
             src = self.m.file(e.file)
             text = src.text
@@ -138,30 +138,36 @@ class Renderer:
             else:
                 # more entries (or the closing brace) follow on the line: insert right after the comma
                 self.edit(e.file, after, 0, "".join(f" {it}" for it in items), "enum")
-        for e in {id(e): e for e, _ in where.values()}.values():
-            if moved.get(id(e)):
-                self._shift_explicit_values(e, moved[id(e)])
+        if moved:
+            self._shift_explicit_values(moved)
 
-    def _shift_explicit_values(self, e, moved: list[tuple[int, str]]) -> None:
-        """An entry written with its value (``OUT_LAYEROUT = 20,``) after inserted entries moves by as many: a
-        number grows by them, a value computed from this enum's entries follows them; one computed from
-        anything else cannot move, and only then is the rewrite refused, naming both."""
-        names = {x.name for x in e.entries}
-        src = self.m.file(e.file)
-        for idx, ent in enumerate(e.entries):
-            before = [n for k, n in moved if k <= idx]
-            if ent.value is None or not before:
-                continue
-            m = re.fullmatch(r"\s*(\d+)([uUlL]*)\s*", ent.value)
-            if m is not None:
-                start = ent.span[1] - len(ent.value.strip())  # the entry's span ends with its value
-                self.edit(e.file, start, len(ent.value.strip()), f"{int(m.group(1)) + len(before)}{m.group(2)}",
-                          "enum value")
-            elif not set(re.findall(r"[A-Za-z_]\w*", ent.value)) <= names:
-                raise LayerError(src.path, src.line_of(ent.span[0]),
-                                 f"enum entry {ent.name} = {ent.value.strip()} is placed explicitly, after where the "
-                                 f"new input {before[0]} goes; write its value as a number (or leave it implicit) so "
-                                 "it can move")
+    def _shift_explicit_values(self, moved: list[tuple[object, int, str]]) -> None:
+        """An entry written with its value (``OUT_LAYEROUT = 20,``) after inserted entries, in its own enum or an
+        earlier one of the chain, moves by as many: a number grows by them, a value computed from the tensor
+        enums' entries follows them; one computed from anything else cannot move, and only then is the rewrite
+        refused, naming both."""
+        enums = list({id(e): e for _n, _v, e, _i in self.old.meta["enum_info"].entries}.values())
+        order = {(id(e), idx): k for k, (e, idx) in enumerate((e, idx) for e in enums for idx in range(len(e.entries)))}
+        at = [(order[(id(e), k)] if k < len(e.entries) else order[(id(e), k - 1)] + 1, n) for e, k, n in moved]
+        names = {x.name for e in enums for x in e.entries}
+        for e in enums:
+            src = self.m.file(e.file)
+            for idx, ent in enumerate(e.entries):
+                before = [n for k, n in at if k <= order[(id(e), idx)]]
+                if ent.value is not None and before:
+                    self._move_value(e, ent, before, names, src)
+
+    def _move_value(self, e, ent, before: list[str], names: set[str], src) -> None:
+        m = re.fullmatch(r"\s*(\d+)([uUlL]*)\s*", ent.value)
+        if m is not None:
+            start = ent.span[1] - len(ent.value.strip())  # the entry's span ends with its value
+            self.edit(e.file, start, len(ent.value.strip()), f"{int(m.group(1)) + len(before)}{m.group(2)}",
+                      "enum value")
+        elif not set(re.findall(r"[A-Za-z_]\w*", ent.value)) <= names:
+            raise LayerError(src.path, src.line_of(ent.span[0]),
+                             f"enum entry {ent.name} = {ent.value.strip()} is placed explicitly, after where the "
+                             f"new input {before[0]} goes; write its value as a number (or leave it implicit) so "
+                             "it can move")
 
     def _declare_beside(self, anchor: str, names: list[str], before: bool) -> None:
         """New tensors declared next to one that is no enum entry: another id counted at run time

@@ -455,3 +455,14 @@ def test_a_name_variable_set_in_each_branch_is_a_branch_between_the_names(tmp_pa
     lg = load_layer(cpp)
     assert lg.inputs_of("mlpResidualAddNode[param.residualFromNorm]")[0] == "intermediate_post_norm_out"
     assert lg.inputs_of("mlpResidualAddNode[!param.residualFromNorm]")[0] == "intermediate_attention_residual_out"
+
+
+def test_an_explicit_value_in_a_later_enum_moves_too(tmp_path):
+    """The outputs numbered by an enum of their own, from a written value: it moves by the inputs inserted into
+    the input enum."""
+    cpp = _ibis(tmp_path, ("    IN_HOLDER,\n    OUT_LAYEROUT = 20, // the outputs follow the inputs\n",
+                           "    IN_HOLDER,\n};\nenum IbisLayerOutTensorId : int {\n"
+                           "    OUT_LAYEROUT = 20, // the outputs follow the inputs\n"))
+    assert load_layer(cpp).errors() == []
+    text = transform_file(cpp, write=False).cpp_text.decode()
+    assert "enum IbisQuantLayerOutTensorId : int {\n    OUT_LAYEROUT = 31," in text
