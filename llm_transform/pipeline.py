@@ -170,6 +170,11 @@ def _classify_unread(cpp: Path, h: Path | None, cpp_bytes: bytes | None, h_bytes
     classify.check_content(src, hdr)
 
 
+def _reads_input_beside_x(lg: LayerGraph, op: str) -> bool:
+    """The op reads a layer input past its first slot, as an op multiplying by a weight does."""
+    return any(lg.tensor_kind(t) in ("input", "weight") for t in lg.inputs_of(op)[1:])
+
+
 def target_prefix(sparse: bool) -> str:
     return "sparse_quant" if sparse else "quant"
 
@@ -221,8 +226,11 @@ def transform_file(cpp_path: str | Path, *, sparse: bool = False, write: bool = 
         for sk in changes.skipped:
             log.debug("%s: %s: left float: %s", cpp, sk["node"], sk["reason"])
     if not after.changed_ops():
+        unknown = [f"{op}: {before.param_type(op)} is not in the op catalogue (add it if it multiplies by a weight; "
+                   "see docs/catalogue.md)" for op in before.ops()
+                   if before.role(op) == "unknown" and before.param_type(op) and _reads_input_beside_x(before, op)]
         raise LayerError(cpp, None, "no site to quantize: "
-                         + "; ".join(f"{s['node']}: {s['reason']}" for s in changes.skipped[:3]))
+                         + "; ".join([*unknown, *(f"{s['node']}: {s['reason']}" for s in changes.skipped)][:3]))
     prefix = target_prefix(sparse)
     rendered = Renderer(model, before, after, changes, prefix=prefix, keep_names=keep_names).run()
     clock.done("render")

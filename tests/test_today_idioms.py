@@ -466,3 +466,21 @@ def test_an_explicit_value_in_a_later_enum_moves_too(tmp_path):
     assert load_layer(cpp).errors() == []
     text = transform_file(cpp, write=False).cpp_text.decode()
     assert "enum IbisQuantLayerOutTensorId : int {\n    OUT_LAYEROUT = 31," in text
+
+
+def test_a_layer_with_no_site_names_the_ops_the_catalogue_does_not_know(tmp_path):
+    """A fused layer whose QKV linear is a model-local type the catalogue does not know, and whose other linears
+    have no quantization precedent: the failure names that op and its type first."""
+    shutil.copytree(FIXTURES / "layers" / "fused_operation", tmp_path / "f")
+    cpp = layer_cpp(tmp_path / "f")
+    text = cpp.read_text(encoding="utf-8")
+    text = text.replace("atb::infer::LinearParam qkvLinearParam;", "MultiLayerLinearParam qkvLinearParam;")
+    text = text.replace("atb::CreateOperation(qkvLinearParam, &qkvLinearNode.operation);",
+                        "CreateMultiLayerLinearOperation(qkvLinearParam, &qkvLinearNode.operation);")
+    text = text.replace("atb_speed::common::ParallelParamV2", "atb::infer::LinearParallelParam")
+    text = text.replace("atb_speed::common::MlpGateParamV2 mlpParam;", "JayMlpParam mlpParam;")
+    cpp.write_text(text, encoding="utf-8")
+    with pytest.raises(LayerError) as exc:
+        transform_file(cpp, write=False)
+    assert exc.value.reason.startswith("no site to quantize: qkvLinearNode: MultiLayerLinearParam is not in the "
+                                       "op catalogue")
