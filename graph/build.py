@@ -21,11 +21,8 @@ from llm_transform.source.model import (
 )
 
 from .catalogue import catalogue
-from .conditions import MAX_ATOMS, Assignment, assignments, describe, holds
+from .conditions import MAX_ATOMS, Assignment, Cond, as_text, assignments, describe, exclusive, holds
 from .layer_graph import OP, TENSOR, WEIGHT_ROLES, LayerGraph, OpGraph, add_tensor
-
-PLACEHOLDER_RE = re.compile(r"^IN_(?:PLACE_?)?HOLDER\w*$")
-INTERMEDIATE_PREFIXES = ("INTERMEDIATE_", "INTERMIDATE_", "INTERNAL_")
 
 
 @dataclass
@@ -74,6 +71,8 @@ def tensor_enums(model: LayerSource) -> list[EnumDecl]:
                     used.add(e.text)
     out = []
     for e in model.enums:
+        if e.owner is not None:  # a sub-graph's tensors
+            continue
         names = {x.name for x in e.entries}
         if names & used or (e.name and "Tensor" in e.name and names):
             out.append(e)
@@ -183,16 +182,11 @@ def _enum_values(e: EnumDecl, values: dict[str, int], info: EnumInfo, known: dic
         nxt = v + 1
 
 
-def tensor_kind_by_name(name: str) -> str:
-    """Kind from the name: enum entries and run-time id variables (IN_ / INPUT_, OUT_ / OUTPUT_) and
-    tensor-name strings (in_ / input_, out / output)."""
-    if PLACEHOLDER_RE.match(name) or name.lower() in ("in_placeholder", "placeholder", "in_holder"):
-        return "placeholder"
-    if name.startswith(("IN_", "INPUT_")) or name.startswith(("in_", "input_")):
-        return "input"
-    if name.startswith(("OUT_", "OUTPUT_")) or name == "out" or name.startswith(("out_", "output")):
-        return "output"
-    return "intermediate"
+def tensor_kind_by_name(name: str, declared_by: str = "") -> str:
+    """Kind from the name (enum entries and run-time ids IN_ / INPUT_, OUT_ / OUTPUT_; tensor-name strings
+    in_ / input_, out / output), else from the list or map that declares a string name, as the catalogue's
+    tensor-name conventions say."""
+    return catalogue().tensor_kind(name, declared_by)
 
 
 @dataclass
@@ -205,6 +199,17 @@ class Variant:
     out_list: TensorList | None
     group: list[Assignment]
     condition: str = ""
+    #: per input / output: the further condition under which the op reads / writes it ("" always), and its
+    #: slot (an input added under a branch takes the next slot; alternatives share one)
+    in_conds: list[str] = field(default_factory=list)
+    out_conds: list[str] = field(default_factory=list)
+    in_slots: list[int] = field(default_factory=list)
+    out_slots: list[int] = field(default_factory=list)
+
+    @property
+    def optional_io(self) -> bool:
+        """Some input or output is there only under a further branch (a push inside an ``if``)."""
+        return any(self.in_conds) or any(self.out_conds)
 
 
 def node_variants(model: LayerSource, var: str) -> list[Variant]:
@@ -227,6 +232,7 @@ def node_variants(model: LayerSource, var: str) -> list[Variant]:
     for lst in lists:
         note(lst.cond)
         for e in lst.elems:
+            note(e.cond)
             if e.ternary and e.ternary[0] not in atoms:
                 atoms.append(e.ternary[0])
     if len(atoms) > MAX_ATOMS:
@@ -253,7 +259,10 @@ def node_variants(model: LayerSource, var: str) -> list[Variant]:
         outs = _elems(lists_now.get("out"), asg)
         key = (id(create), tuple(ins), tuple(outs))
         if key not in results:
-            results[key] = Variant(var, create, ins, outs, lists_now.get("in"), lists_now.get("out"), [])
+            results[key] = Variant(var, create, [n for n, _ in ins], [n for n, _ in outs], lists_now.get("in"),
+                                   lists_now.get("out"), [], in_conds=[as_text(c) for _, c in ins],
+                                   out_conds=[as_text(c) for _, c in outs], in_slots=_slots(ins),
+                                   out_slots=_slots(outs))
         results[key].group.append(asg)
     variants = list(results.values())
     if len(variants) == 1:
@@ -266,17 +275,30 @@ def node_variants(model: LayerSource, var: str) -> list[Variant]:
     return variants
 
 
-def _elems(lst: TensorList | None, asg: Assignment) -> list[str]:
+def _elems(lst: TensorList | None, asg: Assignment) -> list[tuple[str, Cond]]:
+    """The list's tensors under one assignment of the variant conditions, each with what is left of the
+    condition it was added under (literals the assignment decides are dropped, or drop the element)."""
     if lst is None:
         return []
     out = []
     for e in lst.elems:
+        if not holds(e.cond, asg):
+            continue
+        rest = tuple((a, p) for a, p in e.optional if a not in asg)
+        if any(asg[a] != p for a, p in e.optional if a in asg):
+            continue
         if e.ternary:
             c, a, b = e.ternary
-            out.append(a if asg.get(c, False) else b)
+            out.append((a if asg.get(c, False) else b, rest))
         else:
-            out.append(e.text)
+            out.append((e.text, rest))
     return out
+
+
+def _slots(items: list[tuple[str, Cond]]) -> list[int]:
+    """Each tensor's slot: the tensors before it that can be there together with it (alternatives, such as
+    the two sides of a pushed ``c ? a : b``, share a slot)."""
+    return [sum(1 for _, other in items[:k] if not exclusive(other, cond)) for k, (_, cond) in enumerate(items)]
 
 
 def build_graph(model: LayerSource, clang_enum_values: dict[str, int] | None = None) -> LayerGraph:
@@ -295,10 +317,11 @@ def build_graph(model: LayerSource, clang_enum_values: dict[str, int] | None = N
     for tv in [*layer.tensor_vars, *model.string_tensors]:
         if tv.name not in declared:
             declared[tv.name] = len(declared)
-            add_tensor(g, tv.name, tensor_kind_by_name(tv.name), declared[tv.name], declared_at=(tv.file, tv.span))
+            add_tensor(g, tv.name, tensor_kind_by_name(tv.name, tv.context), declared[tv.name],
+                       declared_at=(tv.file, tv.span))
     ns_of_cpp = _namespaces_at(model, layer.func.span[0])
     order = 0
-    written: dict[str, int] = {}
+    written: dict[str, set[str]] = {}  # tensor -> the nodes that wrote it so far
     lg = LayerGraph(g, name=layer.func.name, path=str(model.cpp.path), source=model)
     lg.meta["enum_info"] = info
     lg.meta["variants"] = {}
@@ -330,30 +353,57 @@ def build_graph(model: LayerSource, clang_enum_values: dict[str, int] | None = N
                        param_type=optype.name or (written_type or ""), param_var=param_var, callee=callee,
                        condition=v.condition, variant=v)
             order += 1
-            for slot, t in enumerate(v.inputs):
+            if v.optional_io:
+                g.nodes[op_id]["optional_io"] = True
+            for k, t in enumerate(v.inputs):
                 if t not in g:
                     add_tensor(g, t, "undeclared", float("inf"))
                 # an input read after this op's own earlier write reads the newest version
                 node_t = _latest(g, t)
-                g.add_edge(node_t, op_id, slot=slot, condition=v.condition)
-            for slot, t in enumerate(v.outputs):
+                _edge(g, node_t, op_id, v.in_slots[k], v.condition, v.in_conds[k])
+            for k, t in enumerate(v.outputs):
+                slot, when = v.out_slots[k], v.out_conds[k]
                 if t not in g:
                     add_tensor(g, t, "undeclared", float("inf"))
                 target = t
                 if g.nodes[t]["tensor_kind"] in ("input", "placeholder", "weight") or t in v.inputs or (
-                    t in written and not v.condition
+                    t in written and (not v.condition or written[t] - {ref.var})
                 ):
                     # written in place (KV cache) or rewritten: a new version keeps the graph acyclic
-                    k = 2
-                    while f"{t}#{k}" in g:
-                        k += 1
-                    target = f"{t}#{k}"
+                    n = 2
+                    while f"{t}#{n}" in g:
+                        n += 1
+                    target = f"{t}#{n}"
                     attrs = {kk: vv for kk, vv in g.nodes[t].items() if kk not in ("name", "role_in")}
-                    g.add_node(target, name=t, version=k, role_in={}, **attrs)
-                written[t] = written.get(t, 0) + 1
-                g.add_edge(op_id, target, slot=slot, condition=v.condition)
+                    g.add_node(target, name=t, version=n, role_in={}, **attrs)
+                written.setdefault(t, set()).add(ref.var)
+                _edge(g, op_id, target, slot, v.condition, when)
     _mark_weights(lg)
     return lg
+
+
+def _and(a: str, b: str) -> str:
+    if not a or not b:
+        return a or b
+    return " && ".join(f"({x})" if " || " in x else x for x in (a, b))
+
+
+def _edge(g: nx.MultiDiGraph, u: str, v: str, slot: int, condition: str, when: str) -> None:
+    """One edge per tensor and slot. ``condition``: the op variant's; ``when``: the further branch under which
+    the op reads or writes the tensor (an element pushed inside an ``if``). A tensor the op reads at one slot
+    under several such branches (a renamed element's old name, kept where the rename's branch is not taken)
+    gets them joined."""
+    same = [d for _, w, d in g.out_edges(u, data=True) if w == v and d["slot"] == slot]
+    if not same:
+        g.add_edge(u, v, slot=slot, condition=_and(condition, when), when=when)
+        return
+    d = same[0]
+    if not d["when"] or not when:
+        d["when"] = ""
+    elif when not in d.setdefault("alternatives", [d["when"]]):
+        d["alternatives"].append(when)
+        d["when"] = " || ".join(f"({c})" if " && " in c else c for c in d["alternatives"])
+    d["condition"] = _and(condition, d["when"])
 
 
 def _latest(g: nx.MultiDiGraph, t: str) -> str:

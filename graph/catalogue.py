@@ -41,6 +41,30 @@ class Catalogue:
         for name, entry in self.types.items():
             for c in entry.get("callees", []):
                 self._by_callee.setdefault(c, name)
+        self.quantized_patterns = [re.compile(p) for p in data.get("quantized", {}).get("patterns", [])]
+        self.tensor_names = [(kind, re.compile(p)) for kind, pats in data.get("tensor_names", {}).items()
+                             for p in pats]
+        self.tensor_lists = [(kind, re.compile(p)) for kind, pats in data.get("tensor_lists", {}).items()
+                             for p in pats]
+
+    def is_quantized(self, name: str) -> bool:
+        """A type that already computes in int8: marked so in its entry, or named so (a model-local quant op)."""
+        entry = self.lookup(name)
+        if entry is not None and (entry.get("quantized") or entry.get("quant_aware")):
+            return True
+        short = _short(name)
+        return any(p.search(short) for p in self.quantized_patterns)
+
+    def tensor_kind(self, name: str, declared_by: str = "") -> str:
+        """A tensor's kind from its name, else from what declares it (a tensor-name list or map), else
+        intermediate."""
+        for kind, pat in self.tensor_names:
+            if pat.search(name):
+                return kind
+        for kind, pat in self.tensor_lists:
+            if declared_by and pat.search(declared_by):
+                return kind
+        return "intermediate"
 
     def resolve(self, written: str | None, namespaces: list[str], callee: str = "") -> OpType:
         """The catalogue type for a param type as written in a file inside ``namespaces``."""

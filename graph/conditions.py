@@ -18,6 +18,12 @@ def holds(cond: Cond, assignment: Assignment) -> bool:
     return all(assignment.get(atom, False) == pol for atom, pol in cond)
 
 
+def exclusive(a: Cond, b: Cond) -> bool:
+    """No assignment satisfies both: they hold a literal with opposite polarity."""
+    pols = dict(a)
+    return any(atom in pols and pols[atom] != pol for atom, pol in b)
+
+
 def assignments(atoms: Sequence[str]) -> Iterable[Assignment]:
     for values in itertools.product((True, False), repeat=len(atoms)):
         yield dict(zip(atoms, values, strict=True))

@@ -161,6 +161,13 @@ class LayerGraph:
         edges = sorted((d["slot"], self.graph.nodes[v]["name"]) for _, v, d in self.graph.out_edges(op, data=True))
         return [name for _, name in edges]
 
+    def optional_inputs(self, op: str) -> dict[str, str]:
+        """The tensors the op reads only under a further branch (pushed onto its list inside an ``if``), with
+        that branch; its slot counts the optional tensors before it as there."""
+        op = self.resolve(op)
+        return {self.graph.nodes[u]["name"]: d["when"] for u, _, d in self.graph.in_edges(op, data=True)
+                if d.get("when")}
+
     def params(self, op: str) -> list[dict[str, Any]]:
         """The param fields the source sets on the op, in source order: ``{"field", "value", "line"}``;
         a positional brace initialiser gives one entry per field it sets."""

@@ -42,12 +42,15 @@ def _finding(message: str, code: str, subject: str) -> Finding:
 
 def _tensors(lg: LayerGraph, out: list[Finding]) -> None:
     g = lg.graph
+    # a tensor written again under a branch gets a new version; a later op reads whichever was written last,
+    # so a name is read when some version of it is
+    read_names = {d["name"] for t, d in g.nodes(data=True) if d["kind"] == TENSOR and g.out_degree(t)}
     for t, d in g.nodes(data=True):
         if d["kind"] != TENSOR:
             continue
         kind, name = d["tensor_kind"], d["name"]
         writers = [u for u in g.predecessors(t)]
-        readers = list(g.successors(t))
+        readers = list(g.successors(t)) or ([name] if name in read_names else [])
         if kind == "undeclared":
             out.append(_finding(f"tensor {name} is used but not declared", "undeclared", name))
             continue

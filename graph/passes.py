@@ -164,6 +164,9 @@ def quantize(lg: LayerGraph, opts: Options) -> tuple[LayerGraph, ChangeLog]:
         if not lg.site_tensors(op):
             log.skip(op, "its weight slots are not filled; nothing to quantize")
             continue
+        if lg.op_attr(op, "optional_io"):
+            log.skip(op, f"{_optional_io(lg, op)}; its slots are not fixed, left float")
+            continue
         if _layer_param(lg, op) is None and _reads_layer_param(quant):
             log.skip(op, f"{_no_layer_param(lg, op)}; left float")
             continue
@@ -184,6 +187,9 @@ def quantize(lg: LayerGraph, opts: Options) -> tuple[LayerGraph, ChangeLog]:
         quant = optype.get("quant") if optype else None
         outs = lg.outputs_of(op)
         if quant is None or not outs:
+            continue
+        if lg.op_attr(op, "optional_io"):
+            log.skip(op, f"{_optional_io(lg, op)}; norm left float")
             continue
         if _layer_param(lg, op) is None and _reads_layer_param(quant):
             log.skip(op, f"{_no_layer_param(lg, op)}; norm left float")
@@ -502,6 +508,16 @@ def _unpack(lg: LayerGraph, op: str, by_slot: dict[str, str], log: ChangeLog) ->
             name, k = f"{base}_{part}_WEIGHT_{k}", k + 1
         names.append(name)
     return packed, names[0], names[1]
+
+
+def _optional_io(lg: LayerGraph, op: str) -> str:
+    """What an op reads or writes only under a further branch (a push inside an ``if``), in one phrase."""
+    opt = lg.optional_inputs(op)
+    if not opt:
+        return "it writes some outputs only under further branches"
+    name, when = next(iter(opt.items()))
+    more = f" (and {len(opt) - 1} more)" if len(opt) > 1 else ""
+    return f"it reads {name} only when {when}{more}"
 
 
 def _unplaced_input(lg: LayerGraph, op: str) -> tuple[int, str] | None:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import itertools
 import re
+from pathlib import Path
 
 import networkx as nx
 
+from llm_transform.source.lexer import IDENT
 from llm_transform.source.model import LayerSource
 
 from .build import EnumInfo, evaluate, node_room, param_assigns
@@ -58,7 +60,7 @@ def validate(lg: LayerGraph) -> list[Finding]:
                                 (MID_COUNT, n_mid, "intermediate")):
         for cname in group:
             c = model.constant(cname)
-            if c is None:
+            if c is None or not _read_elsewhere(model, c):
                 continue
             v = names.get(cname)
             if v is None:
@@ -111,8 +113,16 @@ def _check_own_names(lg: LayerGraph, model: LayerSource, add) -> None:
     parsed = lg.meta.get("clang")
     if parsed is None:
         return
-    own = {s.name for s in model.structs} | {e.name for e in model.enums if e.name}
-    own |= {f.short_name for f in model.functions if f.short_name not in ("from_json", "main")}
+    # where each name is declared; one whose declaration libclang could not read (a return type from an
+    # unread header) is unknown to it everywhere, which says nothing about the pair
+    heads = [(s.name, s.file, s.span[0], s.name_span[1]) for s in model.structs]
+    heads += [(e.name, e.file, e.span[0], e.name_span[1]) for e in model.enums if e.name and e.name_span]
+    heads += [(f.short_name, f.file, f.span[0], f.name_span[1]) for f in model.functions
+              if f.short_name not in ("from_json", "main")]
+    bad = {(Path(d.file).name if d.file else None, d.line) for d in parsed.errors()}
+    own = {name for name, which, a, b in heads
+           if not any((model.file(which).path.name, ln) in bad
+                      for ln in range(model.line(which, a), model.line(which, b) + 1))}
     fields = {s.name: {f.name for f in s.fields} for s in model.structs}
     for d in parsed.errors():
         m = _NAMED.match(d.spelling)
@@ -126,6 +136,19 @@ def _check_own_names(lg: LayerGraph, model: LayerSource, add) -> None:
                 f"{name if unknown_own else scope}", code="own-name", subject=name,
                 at=(d.file or lg.path or "", d.line))
             return
+
+
+def _read_elsewhere(model: LayerSource, c) -> bool:
+    """Whether anything but its declaration names the constant (a layer whose counts follow its tensor-name
+    lists may keep an old count constant that nothing reads)."""
+    for which in ("cpp", "h"):
+        src = model.cpp if which == "cpp" else model.h
+        if src is None:
+            continue
+        if any(t.kind == IDENT and t.text == c.name and not (c.file == which and c.span[0] <= t.start < c.span[1])
+               for t in src.tokens):
+            return True
+    return False
 
 
 def _check_fields(lg: LayerGraph, add) -> None:
@@ -212,7 +235,8 @@ def _check_dataflow(lg: LayerGraph, model: LayerSource, add) -> None:
             add("error", f"output {t} is never written", *_entry_where(lg, t), code="unwritten", subject=t)
     # written twice under one assignment of the conditions
     for t in lg.tensors():
-        prods = [p for p in lg.producers(t)]
+        # an op that reads the tensor it writes updates it in place (a scale, a residual add into it)
+        prods = [p for p in lg.producers(t) if t not in lg.inputs_of(p)]
         if len(prods) < 2 or lg.tensor_kind(t) not in ("intermediate", "output"):
             continue
         for a, b in itertools.combinations(prods, 2):

@@ -35,6 +35,10 @@ _RULES = [
 ]
 
 
+#: a param field that switches quantization (its type or on/off), not a scale or offset of it
+_QUANT_SWITCH = re.compile(r"^(?i:is_?|input_?|use_?)?[qQ]uant(?:_?[tT]ype)?$|QuantType$")
+
+
 def check_name(cpp: Path) -> None:
     stem = cpp.stem.lower()
     if "w8a8" in stem:
@@ -50,15 +54,91 @@ def check_content(src: SourceFile, h: SourceFile | None) -> None:
             if f is None:
                 continue
             hit = _search(f, rule.pattern)
-            if hit is not None:
-                raise LayerError(f.path, f.line_of(hit), _with_flag(rule, f, hit), kind=rule.kind)
+            if hit is None:
+                continue
+            if rule.kind != "quant_branches":
+                head, _, rest = rule.reason.partition(";")
+                raise LayerError(f.path, f.line_of(hit), f"{head} (`{_statement_at(f, hit)}`);{rest}", kind=rule.kind)
+            flag = _flag(f, hit)
+            if flag is None:  # no branch turns it on: the layer is quantized, whatever its param says
+                construct = _statement_at(f, hit)
+                raise LayerError(f.path, f.line_of(hit), f"layer is already quantized: `{construct}` is set whatever "
+                                 "the layer param says (no flag turns it off); nothing to rewrite", kind="quant_aware")
+            raise LayerError(f.path, f.line_of(hit), rule.reason.replace("param.<flag>", flag), kind=rule.kind)
 
 
-def _with_flag(rule: Rule, f: SourceFile, offset: int) -> str:
-    if rule.kind != "quant_branches":
-        return rule.reason
-    m = re.search(r"param\s*\.\s*(\w*[qQ]uant\w*)", f.text[max(0, offset - 200): offset + 200])
-    return rule.reason.replace("param.<flag>", f"param.{m.group(1)}") if m else rule.reason
+def _flag(f: SourceFile, offset: int) -> str | None:
+    """What turns on the quant construct at ``offset``: a flag of the layer param named by it
+    (``param.quantModel``, ``isQuant = param.x``), else the condition of the innermost ``if`` (or ``else``, or
+    ``c ? ... : ...``) around it; None when nothing does."""
+    m = re.match(r"(?:\bisQuant\s*=\s*)?(param\s*\.\s*\w+)", f.text[offset:offset + 120])
+    if m:
+        return re.sub(r"\s+", "", m.group(1))
+    toks = [t for t in f.tokens if t.kind != PREPROC]
+    at = bisect.bisect_left([t.start for t in toks], offset)
+    start = at
+    while start > 0 and toks[start - 1].text not in (";", "{", "}"):
+        start -= 1
+    q = next((k for k in range(start, at) if toks[k].text == "?"), None)
+    if q is not None:  # x = param.flag ? QUANT_INT8 : ...
+        eq = max((k for k in range(start, q) if toks[k].text == "="), default=start - 1)
+        return " ".join(t.text for t in toks[eq + 1:q]).replace(" . ", ".").replace(" ", "")
+    opened: list[int] = []
+    for k in range(at):
+        if toks[k].text == "{":
+            opened.append(k)
+        elif toks[k].text == "}" and opened:
+            opened.pop()
+    for k in reversed(opened):
+        before = toks[k - 1].text if k else ""
+        if before == ")":
+            cond = _condition_before(toks, k - 1)
+            if cond is None:
+                return None  # a function body (or a loop): no branch inside the function encloses it
+            return cond
+        if before == "else":
+            closing = k - 2  # `} else {`: the if whose block ends there
+            depth = 0
+            for j in range(closing, -1, -1):
+                depth += toks[j].text == "}"
+                depth -= toks[j].text == "{"
+                if depth == 0 and toks[j].text == "{":
+                    cond = _condition_before(toks, j - 1) if j and toks[j - 1].text == ")" else None
+                    return f"!({cond})" if cond else None
+            return None
+    return None
+
+
+def _condition_before(toks, close: int) -> str | None:
+    """The condition of ``if (...)`` whose ``)`` is at ``close``; None when the parenthesis is not an if's."""
+    depth = 0
+    for j in range(close, -1, -1):
+        depth += toks[j].text == ")"
+        depth -= toks[j].text == "("
+        if depth == 0:
+            if j and toks[j - 1].text == "if":
+                text = " ".join(t.text for t in toks[j + 1:close])
+                return re.sub(r"\s*([.()!])\s*", r"\1", text)
+            return None
+    return None
+
+
+def _statement_at(f: SourceFile, offset: int, width: int = 90) -> str:
+    """The statement the construct at ``offset`` is in, on one line; a long one from the construct's qualified
+    name, cut at a word."""
+    text = f.text
+    a = max(text.rfind(c, 0, offset) for c in ";{}") + 1
+    b = min((i for i in (text.find(";", offset), text.find("{", offset)) if i != -1), default=len(text))
+    whole = " ".join(text[a:b].split())
+    if len(whole) <= width:
+        return whole
+    while offset > a and (text[offset - 1].isalnum() or text[offset - 1] in "_:"):
+        offset -= 1
+    part = " ".join(text[offset:b].split())
+    if len(part) <= width:
+        return part
+    cut = max(part.rfind(" ", 0, width), part.rfind(",", 0, width))
+    return part[:cut if cut > width // 2 else width].rstrip(", ") + " ..."
 
 
 def check_quant_aware(model: LayerSource) -> None:
@@ -71,18 +151,45 @@ def check_quant_aware(model: LayerSource) -> None:
     holder = m.group(1) if m else "param"
     setter = re.compile(rf"\b{re.escape(holder)}\s*\.")
     for a in layer.assigns:
-        if a.path.rsplit(".", 1)[-1] == "quantType" and setter.search(a.value):
+        if _QUANT_SWITCH.search(a.path.rsplit(".", 1)[-1]) and setter.search(a.value):
             raise LayerError(model.cpp.path, model.line("cpp", a.span[0]),
                              f"layer is already quant-aware: {a.param.var}.{a.path} = {a.value.strip()} takes the "
                              f"quant type from the layer param; quantize it by setting {a.value.strip()} from the "
                              "model, not by rewriting", kind="quant_aware")
 
 
-def check_operation(cpp: Path, has_binder: bool) -> None:
+#: what a whole layer builds: a norm, an attention and something that multiplies by a weight
+LAYER_ROLES = ({"norm"}, {"attention"}, {"linear", "parallel_linear", "mlp", "moe"})
+
+
+def check_operation(cpp: Path, roles: set[str] | None) -> None:
+    """A file named as an operation (``*_operation.cpp``, ``llamalayer_*``) is judged by what it builds: with a
+    norm, an attention and a linear-like op it is a whole layer (fused layers are often named so); else it is a
+    sub-graph of some layer. ``roles``: those of its graph, or None when it does not read into one."""
     stem = cpp.stem
-    if stem.endswith("_operation") or stem.startswith("llamalayer_"):
-        raise LayerError(cpp, None, "this is an operation (a sub-graph), not a decoder layer; rewrite the "
-                         "layer that uses it", kind="operation")
+    if not (stem.endswith("_operation") or stem.startswith("llamalayer_")):
+        return
+    if roles is not None and all(roles & need for need in LAYER_ROLES):
+        return
+    lacks = "" if roles is None else ": it builds no " + " and no ".join(
+        sorted(need)[0] if len(need) == 1 else "linear" for need in LAYER_ROLES if not roles & need)
+    raise LayerError(cpp, None, f"this is an operation (a sub-graph{lacks}), not a decoder layer; rewrite the "
+                     "layer that uses it", kind="operation")
+
+
+def check_quantized_ops(lg) -> None:
+    """A layer some op of which is created from a quantized type (a model-local quant linear, a dequant MLP)
+    is already quantized, whatever its names say."""
+    from .graph.catalogue import catalogue
+
+    cat = catalogue()
+    for op in lg.ops():
+        written = lg.param_type(op)
+        if written and cat.is_quantized(written):
+            v = lg.op_attr(op, "variant")
+            line = lg.source.line("cpp", v.create.span[0]) if v is not None and v.create is not None else None
+            raise LayerError(lg.source.cpp.path, line, f"layer is already quantized: {lg.op_attr(op, 'node')} is "
+                             f"created from {written}, a quantized type; nothing to rewrite", kind="quant_aware")
 
 
 def check_embedding(cpp: Path, roles: set[str]) -> None:

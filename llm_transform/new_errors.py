@@ -89,14 +89,19 @@ def new_errors(float_model: LayerSource, float_parse: ClangResult, generated: La
     """The generated pair's errors that the float pair does not have at the same place, each message once."""
     from .source.names import replace_words
 
-    undo = replace_words({new: old for old, new in renames.items()})
+    unrename = replace_words({new: old for old, new in renames.items()})
+
+    def undo(message: str) -> str:
+        # a renamed function's __func__ or a renamed graph name is a char array of another length
+        return re.sub(r"char ?\[\d+\]", "char[N]", unrename(message))
+
     declared = declared_names(float_model)
     float_files = _roles(float_model)
     gen_files = _roles(generated)
     had: dict[str, set[tuple[str | None, int]]] = {}
     for d in float_parse.errors():
-        had.setdefault(d.spelling, set()).add((float_files.get(_abs(d.file)), d.line))
-    lines = LineMap(float_model, generated, undo)
+        had.setdefault(undo(d.spelling), set()).add((float_files.get(_abs(d.file)), d.line))
+    lines = LineMap(float_model, generated, unrename)
     out: list[Diagnostic] = []
     seen: set[str] = set()
     for d in generated_parse.errors():

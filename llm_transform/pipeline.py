@@ -162,21 +162,48 @@ def float_layer(cpp: Path, include_dirs: list[str] | None = None) -> tuple[Layer
 def _checked_float_layer(cpp: Path, h: Path | None, cpp_bytes: bytes | None, h_bytes: bytes | None,
                          include_dirs: list[str] | None) -> tuple[LayerSource, LayerGraph]:
     clock = _Stages(cpp)
-    model = read_pair(cpp) if cpp_bytes is None else read_pair(cpp, h, cpp_text=cpp_bytes, h_text=h_bytes)
+    try:
+        model = read_pair(cpp) if cpp_bytes is None else read_pair(cpp, h, cpp_text=cpp_bytes, h_text=h_bytes)
+    except LayerError:
+        _classify_unread(cpp, h, cpp_bytes, h_bytes)  # a quant-aware layer is that, read or not
+        raise
     clock.done("read")
     classify.check_content(model.cpp, model.h)
-    classify.check_operation(cpp, model.binder is not None)
     classify.check_quant_aware(model)
     clock.done("classify")
-    before = checked_graph(model, cpp, include_dirs=include_dirs)
+    try:
+        before = checked_graph(model, cpp, include_dirs=include_dirs)
+    except LayerError:
+        classify.check_operation(cpp, None)  # an operation that does not read into a graph: its name decides
+        raise
     clock.done("graph (libclang, build, validate)")
-    classify.check_embedding(cpp, {before.role(o) for o in before.ops()})
+    roles = {before.role(o) for o in before.ops()}
+    classify.check_operation(cpp, roles)
+    classify.check_quantized_ops(before)
+    classify.check_embedding(cpp, roles)
     errors = before.errors()
     if errors:
         f = errors[0]
         raise LayerError(f.path, f.line, f"the float layer is inconsistent ({f.message}); fix it first "
                          "(see `llm-transform check`)")
     return model, before
+
+
+def _classify_unread(cpp: Path, h: Path | None, cpp_bytes: bytes | None, h_bytes: bytes | None) -> None:
+    """The content rules on a pair the reader could not read (a refusal says more than the reading error)."""
+    from .source.source_file import SourceFile
+
+    try:
+        src = SourceFile.from_bytes(cpp, cpp_bytes) if cpp_bytes is not None else SourceFile.read(cpp)
+        hdr = SourceFile.from_bytes(h, h_bytes) if h is not None and h_bytes is not None else None
+    except LayerError:
+        return  # not even readable as text: the reading error says why
+    classify.check_content(src, hdr)
+
+
+def _reads_input_beside_x(lg: LayerGraph, op: str) -> bool:
+    """The op reads a layer input past its first slot, as an op multiplying by a weight does."""
+    return any(lg.tensor_kind(t) in ("input", "weight") for t in lg.inputs_of(op)[1:])
 
 
 def target_prefix(sparse: bool) -> str:
@@ -236,8 +263,11 @@ def transform_file(cpp_path: str | Path, *, sparse: bool = False, write: bool = 
         for sk in changes.not_sparse:
             log.debug("%s: %s: not sparse: %s", cpp, sk["node"], sk["reason"])
     if not after.changed_ops():
+        unknown = [f"{op}: {before.param_type(op)} is not in the op catalogue (add it if it multiplies by a weight; "
+                   "see docs/catalogue.md)" for op in before.ops()
+                   if before.role(op) == "unknown" and before.param_type(op) and _reads_input_beside_x(before, op)]
         raise LayerError(cpp, None, "no site to quantize: "
-                         + "; ".join(f"{s['node']}: {s['reason']}" for s in changes.skipped[:3]))
+                         + "; ".join([*unknown, *(f"{s['node']}: {s['reason']}" for s in changes.skipped)][:3]))
     prefix = target_prefix(sparse)
     rendered = Renderer(model, before, after, changes, prefix=prefix, keep_names=keep_names).run()
     clock.done("render")

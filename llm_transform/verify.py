@@ -90,7 +90,7 @@ def verify(before: LayerGraph, generated: LayerSource, *, expected: LayerGraph |
         if f.key not in old_keys:
             out.append(Rejection("finding", f.path or cpp_path, f.line, f"{f.severity}: {f.message}"))
     if expected is not None:
-        out += _read_back(expected, got, cpp_path)
+        out += _read_back(expected, got, cpp_path, renames or {})
     out += _double_assignments(float_model.layer, generated, cpp_path)
     out += _unwired_fields(float_model, generated, renames or {})
     if beside_float:
@@ -104,8 +104,16 @@ def verify(before: LayerGraph, generated: LayerSource, *, expected: LayerGraph |
     return got, out
 
 
-def _read_back(expected: LayerGraph, got: LayerGraph, cpp_path: str) -> list[Rejection]:
-    want = [(t, ins, outs) for _, t, ins, outs in expected.signature()]
+def _read_back(expected: LayerGraph, got: LayerGraph, cpp_path: str, renames: dict[str, str]) -> list[Rejection]:
+    own = {n for _w, name, _s in expected.source.namespaces for n in name.split("::")} if expected.source else set()
+
+    def renamed(t: str) -> str:  # a param type the pair itself defines takes its new name
+        ns, _, short = t.rpartition("::")
+        if short in renames and all(part in own for part in ns.split("::") if part):
+            return f"{ns}::{renames[short]}" if ns else renames[short]
+        return t
+
+    want = [(renamed(t), ins, outs) for _, t, ins, outs in expected.signature()]
     have = [(t, ins, outs) for _, t, ins, outs in got.signature()]
     if want == have:
         return _fields_read_back(expected, got, cpp_path) + _scale_fields_read_back(expected, got.source)
@@ -335,7 +343,7 @@ def generated_signs(cpp: Path) -> list[str]:
     try:
         classify.check_content(files[0], files[1] if len(files) > 1 else None)
     except LayerError as exc:
-        if exc.kind in ("quant_branches", "sparse_branches"):
+        if exc.kind in ("quant_branches", "sparse_branches", "quant_aware"):
             signs.append(f"quant fields (line {exc.line})" if exc.line else "quant fields")
     return signs
 

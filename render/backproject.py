@@ -107,12 +107,14 @@ class Renderer:
                 self.edit(e.file, span[0], span[1] - span[0], t, "enum rename")
                 continue
             groups[(d["anchor"], bool(d.get("before")))].append((d["index"], t))
+        moved: list[tuple[object, int, str]] = []  # (enum, first entry after it, new name)
         for (anchor, before), items in groups.items():
             names = [t for _, t in sorted(items)]
             if anchor not in where:  # a run-time id or a tensor-name string
                 self._declare_beside(anchor, names, before)
                 continue
             e, idx = where[anchor]
+            moved += [(e, idx if before else idx + 1, n) for n in names]
             ent = e.entries[idx]
             src = self.m.file(e.file)
             text = src.text
@@ -149,12 +151,36 @@ class Renderer:
             else:
                 # more entries (or the closing brace) follow on the line: insert right after the comma
                 self.edit(e.file, after, 0, "".join(f" {it}" for it in items), "enum")
-            # explicit literal values after the insertion point would now be wrong
-            for later in e.entries[idx + 1:]:
-                if later.value and re.fullmatch(r"\s*\d+\s*", later.value):
-                    raise LayerError(src.path, src.line_of(later.span[0]),
-                                     f"enum entry {later.name} has an explicit value after the inputs; "
-                                     "remove the explicit values so new inputs can be inserted")
+        if moved:
+            self._shift_explicit_values(moved)
+
+    def _shift_explicit_values(self, moved: list[tuple[object, int, str]]) -> None:
+        """An entry written with its value (``OUT_LAYEROUT = 20,``) after inserted entries, in its own enum or an
+        earlier one of the chain, moves by as many: a number grows by them, a value computed from the tensor
+        enums' entries follows them; one computed from anything else cannot move, and only then is the rewrite
+        refused, naming both."""
+        enums = list({id(e): e for _n, _v, e, _i in self.old.meta["enum_info"].entries}.values())
+        order = {(id(e), idx): k for k, (e, idx) in enumerate((e, idx) for e in enums for idx in range(len(e.entries)))}
+        at = [(order[(id(e), k)] if k < len(e.entries) else order[(id(e), k - 1)] + 1, n) for e, k, n in moved]
+        names = {x.name for e in enums for x in e.entries}
+        for e in enums:
+            src = self.m.file(e.file)
+            for idx, ent in enumerate(e.entries):
+                before = [n for k, n in at if k <= order[(id(e), idx)]]
+                if ent.value is not None and before:
+                    self._move_value(e, ent, before, names, src)
+
+    def _move_value(self, e, ent, before: list[str], names: set[str], src) -> None:
+        m = re.fullmatch(r"\s*(\d+)([uUlL]*)\s*", ent.value)
+        if m is not None:
+            start = ent.span[1] - len(ent.value.strip())  # the entry's span ends with its value
+            self.edit(e.file, start, len(ent.value.strip()), f"{int(m.group(1)) + len(before)}{m.group(2)}",
+                      "enum value")
+        elif not set(re.findall(r"[A-Za-z_]\w*", ent.value)) <= names:
+            raise LayerError(src.path, src.line_of(ent.span[0]),
+                             f"enum entry {ent.name} = {ent.value.strip()} is placed explicitly, after where the "
+                             f"new input {before[0]} goes; write its value as a number (or leave it implicit) so "
+                             "it can move")
 
     def _declare_beside(self, anchor: str, names: list[str], before: bool) -> None:
         """New tensors declared next to one that is no enum entry: another id counted at run time
@@ -323,7 +349,7 @@ class Renderer:
 
     # -- tensor lists -----------------------------------------------------------------------------
     def lists(self) -> None:
-        done: dict[int, list[str]] = {}
+        done: dict[tuple, list[str]] = {}
         for op in self.new.changed_ops():
             src = self.new.graph.nodes[op].get("source_op", op)  # a quant form of a branched op: its float op
             v = self.old.graph.nodes[src]["variant"]
@@ -333,13 +359,100 @@ class Renderer:
             ):
                 if which_list is None or old_names == new_names:
                     continue
-                if id(which_list) in done:
-                    if done[id(which_list)] != new_names:
+                stepped = which_list.var is not None or bool(which_list.steps)
+                held = _held(which_list, v.group[0]) if stepped else []
+                key = (id(which_list), tuple(held))  # a list built in steps holds other elements per variant
+                if key in done:
+                    if done[key] != new_names:
                         raise LayerError(self.m.cpp.path, self.m.line("cpp", which_list.span[0]),
                                          f"{op}: one tensor list serves branches that need different rewiring")
                     continue
-                done[id(which_list)] = new_names
-                self._rewrite_list(which_list, new_names)
+                done[key] = new_names
+                if stepped:
+                    self._rewrite_steps(op, which_list, held, old_names, new_names)
+                else:
+                    self._rewrite_list(which_list, new_names)
+
+    def _rewrite_steps(self, op: str, lst: TensorList, held: list[int], old: list[str], new: list[str]) -> None:
+        """A list built in steps (a list variable initialised, reassigned, pushed onto, extended by another
+        list; or a node's list with pushes): a changed slot is changed where its element is written, unless it
+        is read only under a branch, or comes from a list something else reads too; new elements follow the
+        last one the op reads, in its brace list or as pushes like its push."""
+        src = self.m.cpp
+        where = {id(e): st for st in lst.steps for e in st.elems}
+        by_span = {e.span: st for st in lst.steps for e in st.elems}
+        elems = [lst.elems[k] for k in held]
+
+        def refuse(e, why: str) -> LayerError:
+            return LayerError(src.path, src.line_of(e.span[0]), f"{op}: {why}; the tool cannot place the rewrite there")
+
+        if len(elems) != len(old) or any(e.text != o and not (e.ternary and o in e.ternary[1:])
+                                         for e, o in zip(elems, old, strict=True)):
+            raise LayerError(src.path, src.line_of(lst.span[0]), f"internal: {op}'s list reads {old}; please report "
+                             "this file")
+        for i, e in enumerate(elems[: len(new)]):
+            if e.text == new[i] or (e.ternary and new[i] in e.ternary[1:]):
+                continue
+            step = where.get(id(e)) or by_span.get(e.span)
+            if e.ternary:
+                raise refuse(e, f"slot {i} is a choice between tensors that the rewrite must change")
+            if e.optional:
+                raise refuse(e, f"slot {i} is read only under a branch")
+            if step is not None and step.kind == "append" and step.shared:
+                raise refuse(e, f"slot {i} comes from {step.source}, which other lists read too")
+            if step is not None and step.kind in ("rename", "replace"):
+                raise refuse(e, f"slot {i} is renamed by position")
+            self.edit("cpp", e.span[0], e.span[1] - e.span[0], _spelled(lst, new[i]), "list slot")
+        braces = {e.span: p for st in lst.steps for p in (st, *st.parts) if p.brace for e in p.elems}
+        for step in {id(p): p for p in braces.values()}.values():  # brace lists whose lines grew: wrapped
+            mine = [k for k, e in enumerate(elems) if braces.get(e.span) is step]
+            if step.brace is not None and mine and mine == list(range(mine[0], mine[-1] + 1)) and mine[-1] < len(new):
+                part = TensorList(lst.node, lst.which, [elems[k] for k in mine], step.span, step.brace, step.cond,
+                                  lst.named)
+                self._rewrap(part, [new[k] for k in mine])
+        if len(new) < len(old):
+            raise LayerError(src.path, src.line_of(lst.span[0]), f"{lst.node}: the rewrite would drop inputs; "
+                             "not supported")
+        if len(new) == len(old):
+            return
+        last = elems[-1]
+        step = where.get(id(last)) or by_span.get(last.span)
+        tail = new[len(old):]
+        if step is None:  # the node's own brace list, pushed onto later: its last element is in the brace
+            part = TensorList(lst.node, lst.which, [e for e in lst.elems if by_span.get(e.span) is None],
+                              lst.span, lst.brace, lst.cond, lst.named)
+            self._append_in_brace(part, last, tail)
+        elif step.kind in ("init", "assign") and step.brace is not None and step.elems[-1].span == last.span \
+                and not last.optional:
+            part = TensorList(lst.node, lst.which, step.elems, step.span, step.brace, step.cond, lst.named)
+            self._append_in_brace(part, last, tail)
+        elif step.kind == "push" and not last.optional and last.ternary is None:
+            stmt = src.text[step.span[0]:step.span[1]]
+            at = _outer(last)
+            form = src.text[at[0]:at[1]]
+            name_at = (last.span[0] - at[0], last.span[1] - at[0])
+            lines = []
+            for n in tail:
+                item = form[:name_at[0]] + _spelled(lst, n) + form[name_at[1]:]
+                lines.append(stmt[:at[0] - step.span[0]] + item + stmt[at[1] - step.span[0]:])
+            end = self.line_end("cpp", step.span[1])
+            self.edit("cpp", end, 0, "".join(f"{src.newline}{step.indent}{ln}" for ln in lines), "list push")
+        else:
+            what = {"append": f"comes from {step.source}", "push": "is pushed under a branch"}.get(
+                step.kind, "is not written where a new one can follow")
+            raise refuse(last, f"the last tensor its list holds ({last.text}) {what}")
+
+    def _append_in_brace(self, part: TensorList, last: ListElem, tail: list[str]) -> None:
+        """New elements after ``last`` inside its brace list, wrapped like it."""
+        names = [_spelled(part, n) for n in tail]
+        if last.item is not None:  # one call per tensor: each added one is a call like the last
+            text = self.m.cpp.text
+            prefix = re.sub(r"\s+", " ", text[last.item[0]:last.span[0]])
+            suffix = re.sub(r"\s+", " ", text[last.span[1]:last.item[1]])
+            names = [prefix + t + suffix for t in names]
+        end = _outer(last)[1]
+        col = end - self.m.cpp.line_start(end)
+        self.edit("cpp", end, 0, self._wrapped_tail(part, names, col, end), "list append")
 
     def _rewrite_list(self, lst: TensorList, new: list[str]) -> None:
         elems = lst.elems
@@ -898,6 +1011,15 @@ class Renderer:
             seg = src.text[inc.span[0]:inc.span[1]]
             pos = seg.rfind(hname)
             self.edit("cpp", inc.span[0] + pos, len(hname), f"{self.prefix}_{hname}", "own header")
+
+
+def _held(lst: TensorList, asg: dict[str, bool]) -> list[int]:
+    """The elements of a list built in steps that one variant of its node reads (indices into ``elems``)."""
+    out = []
+    for k, e in enumerate(lst.elems):
+        if all(asg.get(a, False) == p for a, p in e.cond) and all(asg[a] == p for a, p in e.optional if a in asg):
+            out.append(k)
+    return out
 
 
 def _outer(e: ListElem) -> tuple[int, int]:

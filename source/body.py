@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from .lexer import IDENT, PUNCT, STRING
+from .lists import ListReader, NameVar, is_name_type
 from .model import (
     Cond,
     CreateCall,
@@ -14,39 +15,24 @@ from .model import (
     Idiom,
     LayerFunction,
     ListElem,
+    NameMap,
     NodeRef,
     ParamDecl,
     Statement,
     TensorList,
     TensorVar,
 )
-from .tokens import OPEN, TokenView, qualified_name_before
+from .tokens import OPEN, TokenView, normalise_condition, qualified_name_before
 
 _STRUCT_PARAM_RE = re.compile(r"const\s+([\w:]+)\s*&\s*(\w+)")
 _NOT_TYPES = {"return", "if", "else", "for", "while", "do", "switch", "case", "delete", "new", "throw",
               "goto", "break", "continue", "using", "typedef"}
-_COUNTED_ID = re.compile(r"\s*(?:(?P<cond>.+?)\s*\?\s*)?\w+\s*\+\+\s*(?::\s*[\w:]+\s*)?")
+_COUNTED_ID = re.compile(r"\s*(?:(?P<cond>.+?)\s*\?\s*)?\w+\s*\+\+\s*(?::\s*[\w:]+\s*)?"
+                         r"|\s*(?P<elsecond>.+?)\s*\?\s*[\w:]+\s*:\s*\w+\s*\+\+\s*")  # c ? 0 : ID++
 _NODE_TYPES = {"atb::Node", "Node"}
+#: the node member holding its operation (`op` in older ATB versions)
+OP_MEMBERS = ("operation", "op")
 MAX_HELPER_DEPTH = 3
-
-
-def normalise_condition(text: str) -> str:
-    text = " ".join(text.split())
-    while text.startswith("(") and text.endswith(")") and _balanced(text[1:-1]):
-        text = text[1:-1].strip()
-    return text
-
-
-def _balanced(s: str) -> bool:
-    depth = 0
-    for ch in s:
-        if ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-            if depth < 0:
-                return False
-    return depth == 0
 
 
 class BodyReader:
@@ -58,7 +44,8 @@ class BodyReader:
 
     def __init__(self, view: TokenView, func: FunctionDef, *, helpers: list[FunctionDef] | None = None,
                  parent: BodyReader | None = None, alias: dict[str, str] | None = None,
-                 graph_names: set[str] | None = None):
+                 graph_names: set[str] | None = None, name_maps: dict[str, NameMap] | None = None,
+                 names: dict[str, NameVar] | None = None):
         self.v = view
         self.func = func
         self.parent = parent
@@ -79,12 +66,17 @@ class BodyReader:
         self._param_scopes: list[ParamDecl] = []
         self._block_counter = 0
         self._seen_idioms: set[str] = parent._seen_idioms if parent else set()
+        self.name_maps: dict[str, NameMap] = parent.name_maps if parent else (name_maps or {})
+        self.lists = ListReader(self, names)
+        self.base_cond: Cond = ()  # the branch this function is read under (a helper called inside an if)
 
     def run(self, cond: Cond = ()) -> LayerFunction:
         v = self.v
         assert self.func.body is not None
+        self.base_cond = cond
         open_i = next(i for i, t in enumerate(v.toks) if t.start == self.func.body[0])
         self.block(open_i + 1, v.match[open_i], cond, (0,))
+        self.lists.finish()
         return self.layer
 
     # -- nodes ------------------------------------------------------------------------------------
@@ -177,6 +169,10 @@ class BodyReader:
             return i
 
     def loop(self, i: int, end: int, cond: Cond, scope: tuple[int, ...]) -> int:
+        """A loop is outside the model when it creates or wires nodes (refused, naming its line). Loops that
+        build tensor lists are read: a push of each element of another list (``for (auto t : other) {
+        names.push_back(t); }``), and a counted loop renaming elements (``names[i] += "_x";``). Any other loop
+        (cleanup, logging) is left alone."""
         v = self.v
         kw = v.toks[i].text
         j = i + 1
@@ -190,11 +186,102 @@ class BodyReader:
             body_end = self._branch_end(close + 1, end)
             stop = body_end
             inner = (close + 1, body_end)
-        if any(t.text in ("inTensorIds", "outTensorIds", "nodes", "operation")
-               for t in v.toks[inner[0]:inner[1]]):
-            raise v.error(i, f"graph nodes are set up inside a '{kw}' statement; the tool only models "
+        span = (v.toks[i].start, v.toks[stop - 1].end)
+        if kw == "for" and (self._list_loop(j, inner, span, cond) or self._rename_loop(j, inner, span, cond)):
+            return stop
+        if self._builds_nodes(*inner):
+            raise v.error(i, f"graph nodes are created or wired inside a '{kw}' statement; the tool only models "
                              "straight-line code with if/else branches")
+        for k in range(*inner):  # a list the graph may read, changed in a way the tool does not follow
+            t = v.toks[k]
+            if t.kind == IDENT and t.text in self.lists.lists and v.toks[k - 1].text not in (".", "->"):
+                lv = self.lists.lists[t.text]
+                if v.toks[k + 1].text in (".", "[", "=", "+=") and v.toks[k + 2].text not in ("size", "begin", "end"):
+                    lv.unknown = lv.unknown or (f"is changed inside a '{kw}' statement at line "
+                                                f"{v.src.line_of(v.toks[i].start)}", i)
         return stop
+
+    def _builds_nodes(self, a: int, b: int) -> bool:
+        """Whether statements create or wire graph nodes: a creation call, a node's tensor list set or pushed,
+        a node appended to or bound from the graph, or a helper of the pair called with a node or the graph."""
+        toks = self.v.toks
+        texts = [t.text for t in toks[a:b]]
+        for k, t in enumerate(texts):
+            nxt = texts[k + 1] if k + 1 < len(texts) else ""
+            after = texts[k + 2] if k + 2 < len(texts) else ""
+            if t == "&" and after == "." and k + 3 < len(texts) and texts[k + 3] in OP_MEMBERS:
+                return True
+            if t in OP_MEMBERS and nxt == "=" and after == "new" and k and texts[k - 1] == ".":
+                return True
+            if t in ("inTensorIds", "outTensorIds") and (nxt in ("=", "[") or (nxt == "." and after in (
+                    "push_back", "emplace_back", "insert", "resize", "at", "assign"))):
+                return True
+            if t == "nodes" and nxt == "." and after in ("push_back", "emplace_back", "insert", "resize"):
+                return True
+            if t == "Node" and nxt == "&":
+                return True
+            if t in self.helpers and nxt == "(" and (k == 0 or texts[k - 1] not in (".", "->")):
+                return True
+        return False
+
+    def _list_loop(self, j: int, inner: tuple[int, int], span, cond: Cond) -> bool:
+        """``for (auto t : other) { names.push_back(t); }`` (or ``node.inTensorIds.push_back(t)``)."""
+        v = self.v
+        toks = v.toks
+        colon = v.find(j + 1, v.match[j], ":")
+        if colon == -1 or v.match[j] - colon != 2 or toks[colon + 1].kind != IDENT or toks[colon - 1].kind != IDENT:
+            return False
+        var, other = toks[colon - 1].text, toks[colon + 1].text
+        a, b = inner
+        if toks[a].text == "{":
+            a, b = a + 1, b - 1
+        stmts = []
+        k = a
+        while k < b:
+            semi = v.find(k, b, ";")
+            if semi == -1:
+                return False
+            stmts.append((k, semi))
+            k = semi + 1
+        pushes = []
+        for x, y in stmts:
+            texts = [t.text for t in toks[x:y]]
+            if not (len(texts) >= 6 and texts[-3:] == ["(", var, ")"] and texts[-5] == "."
+                    and texts[-4] in ("push_back", "emplace_back")):
+                return False
+            pushes.append(texts[:-5])
+        src = self.lists.lists.get(other)
+        for target in pushes:
+            if len(target) == 1 and target[0] in self.lists.lists:
+                self.lists.append(self.lists.lists[target[0]], other, span, cond, j)
+            elif len(target) == 3 and target[1] == "." and target[2] in ("inTensorIds", "outTensorIds"):
+                if src is None or src.unknown is not None:
+                    why = src.unknown[0] if src is not None and src.unknown else "is not a list of this function"
+                    raise v.error(j, f"{target[0]}.{target[2]} gets the elements of {other}, which {why}")
+                self.lists.uses[other] = self.lists.uses.get(other, 0) + 1
+                self.lists.push_node(self._node(target[0]), "in" if target[2] == "inTensorIds" else "out",
+                                     src.elems, span, cond, j, step_kind="append", source=other, parts=src.steps)
+            else:
+                return False
+        self._idiom(f"tensor lists built in steps: elements of {other} appended in a loop", span)
+        return True
+
+    def _rename_loop(self, j: int, inner: tuple[int, int], span, cond: Cond) -> bool:
+        """``for (int i = 1; i < 7; i++) { names[i] += "_x"; }``: elements renamed by position."""
+        v = self.v
+        head = v.squash(j + 1, v.match[j]).replace(" ", "")
+        m = re.fullmatch(r"(?:int|size_t|uint32_t|auto)(\w+)=(\d+);\1<(\d+);(?:\1\+\+|\+\+\1|\1\+=1)", head)
+        if m is None:
+            return False
+        a, b = inner
+        body = v.squash(a, b).replace(" ", "")
+        r = re.fullmatch(rf"{{?(\w+)\[{m.group(1)}\]\+=(\"[^\"]*\");}}?", body)
+        if r is None or r.group(1) not in self.lists.lists:
+            return False
+        self.lists.rename(self.lists.lists[r.group(1)], int(m.group(2)), int(m.group(3)), r.group(2)[1:-1], span,
+                          cond)
+        self._idiom(f"tensor lists built in steps: elements of {r.group(1)} renamed in a loop", span)
+        return True
 
     def _branch_end(self, i: int, end: int) -> int:
         if self.v.toks[i].text == "{":
@@ -205,7 +292,7 @@ class BodyReader:
     # -- simple statements ------------------------------------------------------------------------
     def _creation_in(self, i: int, end: int) -> bool:
         toks = self.v.toks
-        return any(toks[k].text == "&" and toks[k + 2].text == "." and toks[k + 3].text == "operation"
+        return any(toks[k].text == "&" and toks[k + 2].text == "." and toks[k + 3].text in OP_MEMBERS
                    for k in range(i, end - 3))
 
     def simple(self, i: int, semi: int, cond: Cond, scope: tuple[int, ...]) -> None:
@@ -246,13 +333,17 @@ class BodyReader:
         if self._creation_in(i, semi):
             self._creation(i, semi, span, cond, scope)
             return
+        # lists built in steps: list variables, pushes onto a node's own list
+        if self.lists.statement(i, semi, cond, span):
+            self._idiom(f"tensor lists built in steps: {texts[0]}", span)
+            return
         # node member assignment: inTensorIds / outTensorIds / operation = new ...
         if n >= 4 and toks[i].kind == IDENT and texts[1] == "." and texts[3] == "=":
             target, member = self._node(texts[0]), texts[2]
             if member in ("inTensorIds", "outTensorIds"):
                 self._tensor_list(i, semi, target, member, span, cond)
                 return
-            if member == "operation" and n > 4 and texts[4] == "new":
+            if member in OP_MEMBERS and n > 4 and texts[4] == "new":
                 k = i + 5
                 j = k
                 while j < semi and toks[j].text != "(":
@@ -276,12 +367,17 @@ class BodyReader:
                 return
         # declaration of a local variable (params among them)
         decl = self._declaration(i, semi, span, cond, scope)
+        if decl is not None and self._list_declaration(decl, i, semi, span, cond):
+            return
         if decl is not None:
             if decl.type_text.rsplit("::", 1)[-1] == "GraphParam" and self.parent is None:
                 self.layer.graph_var = decl.var
             m = _COUNTED_ID.fullmatch(" ".join(decl.init.split())) if decl.init and "++" in decl.init else None
             if m is not None and decl.var.isupper():  # `uint64_t IN_X = param.y ? ID++ : 0;`
-                tcond = (*cond, (normalise_condition(m.group("cond")), True)) if m.group("cond") else cond
+                tcond = cond
+                if m.group("cond") or m.group("elsecond"):
+                    tcond = (*cond, (normalise_condition(m.group("cond") or m.group("elsecond")),
+                                     m.group("cond") is not None))
                 self.layer.tensor_vars.append(TensorVar(decl.var, self.v.which, span, tcond))
                 self._idiom(f"tensor ids counted at run time: {decl.var}", span)
                 return
@@ -304,6 +400,14 @@ class BodyReader:
             param = self.resolve_param(texts[0], toks[i].start, scope)
             if param is not None:
                 self.layer.assigns.append(FieldAssign(param, "", v.text(i + 2, semi), span, cond))
+
+    def _list_declaration(self, decl: ParamDecl, i: int, semi: int, span, cond: Cond) -> bool:
+        """A local list of tensor names or ids, or a tensor name held in a ``std::string``."""
+        init = None
+        if decl.init_span is not None:
+            first = next((k for k in range(i, semi) if self.v.toks[k].start == decl.init_span[0]), semi)
+            init = (first, semi) if first < semi else None
+        return self.lists.declare(decl.var, decl.type_text, init, span, cond, i)
 
     def _assign_op(self, i: int, semi: int) -> int:
         toks = self.v.toks
@@ -384,7 +488,7 @@ class BodyReader:
         v = self.v
         toks = v.toks
         amp = next(k for k in range(i, semi - 3)
-                   if toks[k].text == "&" and toks[k + 2].text == "." and toks[k + 3].text == "operation")
+                   if toks[k].text == "&" and toks[k + 2].text == "." and toks[k + 3].text in OP_MEMBERS)
         node = self._node(toks[amp + 1].text)
         # the innermost call whose argument list holds `&node.operation`
         open_i = -1
@@ -424,10 +528,15 @@ class BodyReader:
                 continue  # a method of some object, or a function of another namespace
             helper = self.helpers[t.text]
             close = v.match[k + 1]
-            args = [v.text(a, b).strip().lstrip("&").strip() for a, b in v.split_commas(k + 2, close)]
+            ranges = v.split_commas(k + 2, close)
+            args = [v.text(a, b).strip().lstrip("&").strip() for a, b in ranges]
             alias: dict[str, str] = {}
             graphs: set[str] = set()
-            for arg, name in zip(args, _param_names(helper.params_text), strict=False):
+            names: dict[str, NameVar] = {}
+            for (a, b), arg, name, ptype in zip(ranges, args, _param_names(helper.params_text),
+                                                _param_types(helper.params_text), strict=False):
+                if name and is_name_type(ptype) and (nv := self.lists.argument(name, a, b)) is not None:
+                    names[name] = nv  # a tensor name handed to the helper
                 if not name or not re.fullmatch(r"\w+", arg):
                     continue
                 if self._is_graph(arg):
@@ -441,7 +550,7 @@ class BodyReader:
                                  f"{MAX_HELPER_DEPTH} calls deep and not recursively")
             self._reading.append(t.text)
             try:
-                BodyReader(v, helper, parent=self, alias=alias, graph_names=graphs).run(cond)
+                BodyReader(v, helper, parent=self, alias=alias, graph_names=graphs, names=names).run(cond)
             finally:
                 self._reading.pop()
             filled = ", ".join(sorted(set(alias.values()))) or "nodes it pushes"
@@ -450,12 +559,14 @@ class BodyReader:
         return False
 
     def _named_list(self, start: int, semi: int) -> tuple[list[ListElem], str] | None:
-        """The elements of a list of tensors named by strings and its form ("list" or "calls"), or None when
-        it is not one."""
+        """The elements of a list of tensors named by strings (or by name variables) and its form ("list" or
+        "calls"), or None when it is not one."""
         v = self.v
         toks = v.toks
-        strings = [k for k in range(start, semi) if toks[k].kind == STRING]
-        if not strings:
+        if not any(toks[k].kind == STRING or toks[k].text in self.lists.names for k in range(start, semi)):
+            if toks[start].kind == IDENT and toks[semi - 3].text == "{" and toks[semi - 2].text == "}" \
+                    and toks[semi - 1].text == ")":
+                return [], "list"  # GetTensorIdxList(map, {}): no tensors
             return None
         if toks[start].kind == IDENT or toks[start].text == "::":  # GetTensorIdxList(map, {"a", "b"})
             inner = next((k for k in range(start, semi) if toks[k].text == "{"), -1)
@@ -468,20 +579,20 @@ class BodyReader:
             form = "calls"
         else:
             return None
-        elems = []
-        for a, b in parts:
-            found = [k for k in range(a, b) if toks[k].kind == STRING]
-            if len(found) != 1:
-                raise v.error(a, f"cannot read the tensor name in '{v.squash(a, b)}'")
-            t = toks[found[0]]
-            item = (toks[a].start, toks[b - 1].end) if form == "calls" else None
-            elems.append(ListElem(_string_value(t.text), (t.start, t.end), item=item))
-        return elems, form
+        return [e for a, b in parts if a < b for e in self.lists.choices(a, b, "names")], form
 
     def _tensor_list(self, i: int, semi: int, target: str, member: str, span, cond: Cond) -> None:
         v = self.v
         toks = v.toks
         brace = i + 4
+        which = "in" if member == "inTensorIds" else "out"
+        var = self._list_argument(brace, semi)
+        if var is not None:  # `= GetTensorIdxList(map, names)` with a list variable built in steps
+            a = var
+            self.layer.lists.append(self.lists.node_list(target, which, toks[a].text, span,
+                                                         (toks[a].start, toks[a].end), cond, a))
+            self._idiom(f"tensor lists built in steps: {target}.{member} from {toks[a].text}", span)
+            return
         by_name = self._named_list(brace, semi)
         if by_name is not None:  # `= GetTensorIdxList(map, {"a", "b"})` / `= {GetTensorIdx(map, "a"), ...}`
             elems, form = by_name
@@ -517,6 +628,20 @@ class BodyReader:
                                            (toks[brace].start, toks[semi - 1].end), cond))
 
 
+    def _list_argument(self, start: int, semi: int) -> int | None:
+        """The token of the list variable in ``F(map, names)`` (the call's last argument), if it is one."""
+        toks = self.v.toks
+        if not (toks[start].kind == IDENT or toks[start].text == "::"):
+            return None
+        paren = next((k for k in range(start, semi) if toks[k].text == "("), -1)
+        if paren == -1 or self.v.match[paren] != semi - 1:
+            return None
+        args = self.v.split_commas(paren + 1, semi - 1)
+        if args and args[-1][1] - args[-1][0] == 1 and toks[args[-1][0]].text in self.lists.lists:
+            return args[-1][0]
+        return None
+
+
 def _param_of_type(params_text: str, struct_name: str | None) -> str | None:
     """The name of the parameter of type ``struct_name`` (by reference or value, qualified or not)."""
     if not struct_name:
@@ -524,6 +649,31 @@ def _param_of_type(params_text: str, struct_name: str | None) -> str | None:
     short = re.escape(struct_name.rsplit("::", 1)[-1])
     m = re.search(rf"(?<![\w:])(?:[\w]+::)*{short}\s*(?:const\s*)?&?\s*(\w+)\s*(?:[,=)]|$)", params_text)
     return m.group(1) if m else None
+
+
+def _param_types(params_text: str) -> list[str]:
+    """The parameter types of a parameter list (the text before each name, ``const``/``&`` dropped)."""
+    out = []
+    for piece, name in zip(_split_params(params_text), _param_names(params_text), strict=False):
+        decl = piece.split("=")[0].strip()
+        text = decl[: decl.rfind(name)] if name else decl
+        out.append(re.sub(r"\bconst\b|[&*]|\s+", "", text))
+    return out
+
+
+def _split_params(params_text: str) -> list[str]:
+    out, depth, part = [], 0, []
+    for ch in params_text.strip().strip("()") + ",":
+        if ch in "(<[{":
+            depth += 1
+        elif ch in ")>]}":
+            depth -= 1
+        if ch == "," and depth == 0:
+            out.append("".join(part))
+            part = []
+        else:
+            part.append(ch)
+    return out
 
 
 def _param_names(params_text: str) -> list[str]:
@@ -541,10 +691,6 @@ def _param_names(params_text: str) -> list[str]:
         else:
             part.append(ch)
     return out
-
-
-def _string_value(text: str) -> str:
-    return text[text.index('"') + 1:-1]
 
 
 def _last_ident(text: str) -> str:

@@ -119,9 +119,10 @@ def syntax_check(cpp: Path, include_dirs: list[str], text: bytes | None = None,
     for d in result.diagnostics:
         if d.category != "Parse Issue" or (d.file is not None and str(Path(d.file).absolute()) not in own):
             continue
-        if _SYNTAX.match(d.spelling) and _explained_by_missing_names(d, result.diagnostics, files):
-            continue
         if _SYNTAX.match(d.spelling) or (d.spelling == "expected expression" and _empty_expression(d, files)):
+            if _explained_by_missing_names(d, result.diagnostics, files) or \
+                    _after_unknown_template(d, result.diagnostics, files):
+                continue
             where = _shown(d.file, cpp)
             raise LayerError(where, d.line, f"syntax error: {d.spelling}; fix it and run again")
     return result
@@ -136,8 +137,8 @@ def _shown(file: str | None, cpp: Path) -> Path:
 
 
 #: what libclang says of a name whose declaration is in a header it did not read
-_MISSING_NAME = re.compile(r"^(use of undeclared identifier|unknown type name|no member named|no template named|"
-                           r"use of undeclared|unknown template name)")
+_UNKNOWN_NAME = ("use of undeclared identifier", "no template named", "no member named", "unknown type name",
+                 "use of undeclared", "unknown template name")
 
 
 def _explained_by_missing_names(d: Diagnostic, diags: list[Diagnostic], files: dict[Path, bytes]) -> bool:
@@ -148,7 +149,7 @@ def _explained_by_missing_names(d: Diagnostic, diags: list[Diagnostic], files: d
     m = re.fullmatch(r"expected '([)\]])'", d.spelling)
     if m is None or d.file is None:
         return False
-    if not any(o.file == d.file and o.line == d.line and o.column < d.column and _MISSING_NAME.match(o.spelling)
+    if not any(o.file == d.file and o.line == d.line and o.column < d.column and o.spelling.startswith(_UNKNOWN_NAME)
                for o in diags):
         return False
     line = _line_text(d, files)
@@ -159,14 +160,56 @@ def _explained_by_missing_names(d: Diagnostic, diags: list[Diagnostic], files: d
 
 
 def _line_text(d: Diagnostic, files: dict[Path, bytes]) -> bytes | None:
-    path = Path(d.file or "")
-    data = next((v for k, v in files.items() if k.absolute() == path.absolute()), None)
-    try:
-        text = data if data is not None else path.read_bytes()
-    except OSError:
+    text = _file_bytes(d.file, files)
+    if text is None:
         return None
     lines = text.split(b"\n")
     return lines[d.line - 1] if 0 < d.line <= len(lines) else None
+
+
+def _file_bytes(file: str | None, files: dict[Path, bytes]) -> bytes | None:
+    if file is None:
+        return None
+    path = Path(file)
+    data = next((v for k, v in files.items() if k.absolute() == path.absolute()), None)
+    try:
+        return data if data is not None else path.read_bytes()
+    except OSError:
+        return None
+
+
+def _offset(text: bytes, line: int, column: int) -> int:
+    """The byte offset of a 1-based line and (byte) column, as libclang counts them."""
+    start = 0
+    for _ in range(line - 1):
+        start = text.index(b"\n", start) + 1
+    return start + max(column - 1, 0)
+
+
+def _after_unknown_template(d: Diagnostic, diags: list[Diagnostic], files: dict[Path, bytes]) -> bool:
+    """A parse issue in a declaration that writes template arguments of a name the missing headers leave
+    undeclared (``std::map<std::string, std::vector<std::string>> F()``, ``void F(ns::MlpParam<T> &p)``):
+    libclang reads the name and its ``<`` as an expression, and what follows stops parsing. The headers
+    explain it, not the text."""
+    text = _file_bytes(d.file, files)
+    if text is None or not d.column:
+        return False
+    try:
+        at = _offset(text, d.line, d.column)
+    except ValueError:
+        return False
+    start = max(text.rfind(c, 0, at) for c in (b";", b"{", b"}")) + 1
+    if b"<" not in text[start:at + 1]:
+        return False
+    for u in diags:
+        if u.file != d.file or not u.spelling.startswith(_UNKNOWN_NAME) or not u.column:
+            continue
+        try:
+            if start <= _offset(text, u.line, u.column) < at:
+                return True
+        except ValueError:
+            continue
+    return False
 
 
 def _empty_expression(d: Diagnostic, files: dict[Path, bytes]) -> bool:

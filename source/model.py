@@ -56,6 +56,7 @@ class EnumDecl:
     close_brace: int
     span: Span
     scoped: bool = False  # `enum class` / `enum struct`: its entries are not names of the namespace
+    owner: str | None = None  # the sub-graph function whose tensors it numbers, when it is not the layer's
 
 
 @dataclass
@@ -66,6 +67,7 @@ class Constant:
     value: str
     value_span: Span
     span: Span
+    owner: str | None = None  # the sub-graph function it counts for, when it is not the layer's
 
 
 @dataclass
@@ -175,6 +177,32 @@ class ListElem:
     ternary: tuple[str, str, str] | None = None
     #: the whole element when it is more than the name: ``GetTensorIdx(map, "a")`` around ``"a"``
     item: Span | None = None
+    #: the list holds the element only when this holds: a list variable (re)assigned under a branch. Its atoms
+    #: decide the node's variants, as an ``if``/``else`` around whole lists does
+    cond: Cond = ()
+    #: added under a further branch (a push inside an ``if``): the op reads it only then. Not a variant of the
+    #: node: an input the op takes under that condition
+    optional: Cond = ()
+
+
+@dataclass
+class ListStep:
+    """One statement that builds a tensor list in steps: the declaration of a list variable (``init``), a
+    reassignment (``assign``), ``push_back`` (``push``), the elements of another list appended in a loop or
+    with ``insert`` (``append``), elements renamed in a loop (``rename``). The renderer places new elements
+    by these."""
+
+    kind: str
+    span: Span  # the statement (for a loop: the whole loop)
+    cond: Cond
+    brace: Span | None = None  # "{" .. "}" of an init / assign written as a brace list
+    elems: list[ListElem] = field(default_factory=list)  # the elements it adds, as the list holds them
+    indent: str = ""  # the statement's line indentation
+    #: for ``append``: what the elements come from (another list variable, or a tensor-name map's entry), and
+    #: whether anything else reads it too (then its elements are not this list's to change)
+    source: str | None = None
+    shared: bool = False
+    parts: list[ListStep] = field(default_factory=list)  # for ``append``: how the other list was built
 
 
 @dataclass
@@ -188,6 +216,10 @@ class TensorList:
     #: tensors named by strings: "" (enum names), "list" (`GetTensorIdxList(map, {"a", ...})`, element spans
     #: are the string literals), or "calls" (`{GetTensorIdx(map, "a"), ...}`, one call per element)
     named: str = ""
+    #: the list variable it reads (`GetTensorIdxList(map, names)`), when it is one
+    var: str | None = None
+    #: how the list was built, when it was built in steps (a list variable, or pushes onto the node's own list)
+    steps: list[ListStep] = field(default_factory=list)
 
 
 @dataclass
@@ -227,6 +259,17 @@ class TensorVar:
     file: str
     span: Span
     cond: Cond = ()
+    #: what declares a tensor-name string: its list variable, or the map (or the function building the map)
+    context: str = ""
+
+
+@dataclass
+class NameMap:
+    """The entries of the tensor-name maps a function builds or fills (``{{"default", {"in_x", ...}}}``,
+    ``candidates["lora"] = {...};``): key -> names with their spans."""
+
+    function: str
+    entries: dict[str, list[ListElem]] = field(default_factory=dict)
 
 
 @dataclass
@@ -288,8 +331,11 @@ class LayerSource:
     macros: list[MacroCall] = field(default_factory=list)
     json_reads: list[JsonRead] = field(default_factory=list)
     layer: LayerFunction | None = None
+    #: other graph-building functions of the file, used by the layer (a sub-graph becomes one of its nodes)
+    subgraphs: list[FunctionDef] = field(default_factory=list)
     binder: Binder | None = None
     string_tensors: list[TensorVar] = field(default_factory=list)  # tensor-name lists, in declaration order
+    name_maps: dict[str, NameMap] = field(default_factory=dict)  # function -> the tensor-name maps it builds
 
     def file(self, which: str) -> SourceFile:
         if which == "cpp":
@@ -343,7 +389,8 @@ class LayerSource:
                    for f in self.functions)
 
     def constant(self, name: str) -> Constant | None:
+        """The layer's constant of that name (a sub-graph's constants are not the layer's)."""
         for c in self.constants:
-            if c.name == name:
+            if c.name == name and c.owner is None:
                 return c
         return None

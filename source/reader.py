@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 from pathlib import Path
 
-from .body import BodyReader
+from .body import OP_MEMBERS, BodyReader
 from .decls import DeclReader, read_directives
 from .errors import LayerError
-from .lexer import IDENT, STRING
-from .model import Binder, Constant, FunctionDef, LayerSource, TensorVar
+from .lexer import IDENT
+from .model import Binder, Constant, FunctionDef, Idiom, LayerSource
 from .source_file import SourceFile
+from .tensor_names import declared_names, name_maps
 from .tokens import TokenView
 
 log = logging.getLogger(__name__)
@@ -63,7 +65,9 @@ def read_pair(cpp_path: Path, h_path: Path | None = None, *, cpp_text: bytes | N
         DeclReader(view, model).run()
     for which in ("h", "cpp"):
         if which in views:
-            model.string_tensors += _string_tensor_lists(views[which], which)
+            maps = name_maps(views[which], model.functions)
+            model.name_maps.update(maps)
+            model.string_tensors += declared_names(views[which], maps)
     _find_layer(model, views["cpp"])
     _find_binder(model)
     if model.param_struct is None and model.layer is not None and model.layer.struct_name:
@@ -78,33 +82,136 @@ def read_pair(cpp_path: Path, h_path: Path | None = None, *, cpp_text: bytes | N
 
 
 def _find_layer(model: LayerSource, view: TokenView) -> None:
-    candidates: list[FunctionDef] = []
+    fillers: list[FunctionDef] = []
     builders: list[FunctionDef] = []  # functions that make a graph, whoever fills its nodes
     for f in model.functions:
         if f.file != "cpp" or f.body is None or f.owner is not None or "Operation" not in f.params_text:
             continue
         if _fills_nodes(view, f):
-            candidates.append(f)
+            fillers.append(f)
         elif _declares_graph(view, f):
             builders.append(f)
-    candidates = candidates or builders
-    if not candidates:
+    if not fillers and not builders:
         raise LayerError(view.src.path, None, "no layer-building function (one that declares an "
                          "atb::GraphParam or fills graph nodes with inTensorIds) found; is this a layer .cpp?")
-    if len(candidates) > 1:
-        names = ", ".join(f.name for f in candidates)
-        raise LayerError(view.src.path, model.line("cpp", candidates[1].span[0]),
-                         f"several graph-building functions ({names}); the tool rewrites one layer per file")
+    layer, subgraphs = _layer_and_subgraphs(model, view, fillers, builders)
+    model.subgraphs = subgraphs
     helpers = [f for f in model.functions if f.file == "cpp" and f.owner is None]
-    model.layer = BodyReader(view, candidates[0], helpers=helpers).run()
+    model.layer = BodyReader(view, layer, helpers=helpers, name_maps=model.name_maps).run()
+    _mark_subgraph_declarations(model, view, layer)
+    for g in subgraphs:
+        model.layer.idioms.append(Idiom(f"sub-graphs built beside the layer: {g.name} (one node of {layer.name})",
+                                        "cpp", g.span))
+    # the strings of a list a node reads name its tensors, they do not declare them
+    node_lists = {lst.var for lst in model.layer.lists if lst.var}
+    model.string_tensors = [tv for tv in model.string_tensors if tv.context not in node_lists]
     # count constants declared inside the layer function count as constants too
     known = {c.name for c in model.constants}
     for p in model.layer.params:
         if p.var.endswith("_COUNT") and p.var not in known and p.init and p.init_span and not p.cond:
             model.constants.append(Constant("cpp", p.var, p.type_text, p.init.strip(), p.init_span, p.span))
     if not model.layer.nodes:
-        raise LayerError(view.src.path, model.line("cpp", candidates[0].span[0]),
+        raise LayerError(view.src.path, model.line("cpp", layer.span[0]),
                          "the layer function declares no graph nodes (atb::Node &x = opGraph.nodes.at(...))")
+
+
+def _calls(view: TokenView, functions: list[FunctionDef]) -> dict[str, set[str]]:
+    """Which functions of the .cpp each one calls (by name, token-wise)."""
+    names = {f.short_name for f in functions}
+    out: dict[str, set[str]] = {}
+    for f in functions:
+        a = next(k for k, t in enumerate(view.toks) if t.start == f.body[0])
+        toks = view.toks[a:view.match[a]]
+        out.setdefault(f.short_name, set()).update(
+            t.text for t, nxt in itertools.pairwise(toks)
+            if t.kind == IDENT and nxt.text == "(" and t.text in names and t.text != f.short_name)
+    return out
+
+
+def _reach(calls: dict[str, set[str]], start: str, stop: frozenset[str] = frozenset()) -> set[str]:
+    """The functions ``start`` calls, directly or not (not entering those in ``stop``)."""
+    seen, todo = {start}, [start]
+    while todo:
+        for g in calls.get(todo.pop(), ()):
+            if g not in seen and g not in stop:
+                seen.add(g)
+                todo.append(g)
+    return seen
+
+
+def _layer_and_subgraphs(model: LayerSource, view: TokenView, fillers: list[FunctionDef],
+                         builders: list[FunctionDef]) -> tuple[FunctionDef, list[FunctionDef]]:
+    """The layer among several graph-building functions: the one no other one uses. A graph function another
+    one calls (directly or through its helpers), e.g. a position-embedding operation whose graph becomes one
+    node of the layer, is a sub-graph of it. Of several unused ones, the one the file's creator calls (a
+    function that builds none, such as ``CreateXLayer(json)``), else the one that fills its nodes itself."""
+    graphs = fillers + builders
+    if len(graphs) == 1:
+        return graphs[0], []
+    funcs = [f for f in model.functions if f.file == "cpp" and f.body is not None]
+    calls = _calls(view, funcs)
+    reached = {f.short_name: _reach(calls, f.short_name) for f in graphs}
+    node_ops, handed_out = _graph_calls(view, {f.short_name for f in graphs})
+    roots = [f for f in graphs if f.short_name not in node_ops
+             and not any(f.short_name in reached[g.short_name] for g in graphs if g is not f)]
+    if len(roots) > 1:
+        called = [r for r in roots if r.short_name in handed_out]
+        roots = called if len(called) == 1 else [r for r in roots if r in fillers] or roots
+    if len(roots) != 1:
+        names = ", ".join(f.name for f in (roots or graphs))
+        raise LayerError(view.src.path, model.line("cpp", (roots or graphs)[1].span[0]),
+                         f"several graph-building functions ({names}), none of which uses the others; the tool "
+                         "rewrites one layer per file")
+    return roots[0], [f for f in graphs if f is not roots[0]]
+
+
+def _graph_calls(view: TokenView, names: set[str]) -> tuple[set[str], set[str]]:
+    """Graph functions called to create a node's operation (``F(p, &node.operation)``: a sub-graph), and those
+    called to hand the operation out (``F(p, operation)`` in a creator)."""
+    toks = view.toks
+    as_node: set[str] = set()
+    out: set[str] = set()
+    for k in range(len(toks) - 1):
+        if toks[k].kind != IDENT or toks[k].text not in names or toks[k + 1].text != "(":
+            continue
+        args = toks[k + 2:view.match[k + 1]]
+        prev = toks[k - 1] if k else None
+        if not args or (prev is not None and ((prev.kind == IDENT and prev.text != "return") or prev.text in "*&")):
+            continue  # the definition or a declaration (`atb::Status F(...)`)
+        if any(a.text in OP_MEMBERS and b.text == "." for b, a in itertools.pairwise(args)):
+            as_node.add(toks[k].text)
+        else:
+            out.add(toks[k].text)
+    return as_node, out
+
+
+def _mark_subgraph_declarations(model: LayerSource, view: TokenView, layer: FunctionDef) -> None:
+    """Enums and count constants only the sub-graphs (and their helpers) use are theirs, not the layer's."""
+    if not model.subgraphs:
+        return
+    funcs = [f for f in model.functions if f.file == "cpp" and f.body is not None]
+    calls = _calls(view, funcs)
+    own = _reach(calls, layer.short_name, frozenset(g.short_name for g in model.subgraphs))
+    theirs = [(g, _reach(calls, g.short_name) - own) for g in model.subgraphs]
+    by_name = {f.short_name: f for f in funcs}
+
+    def used_in(names: set[str]) -> set[str]:
+        out: set[str] = set()
+        for n in names:
+            f = by_name[n]
+            out.update(t.text for t in view.toks if f.body[0] <= t.start < f.body[1] and t.kind == IDENT)
+        return out
+
+    layer_words = used_in(own)
+    for g, names in theirs:
+        words = used_in(names)
+        for e in model.enums:
+            entries = {x.name for x in e.entries}
+            if e.owner is None and entries & words and not entries & layer_words:
+                e.owner = g.short_name
+        for c in model.constants:
+            if c.owner is None and c.name in words and c.name not in layer_words:
+                c.owner = g.short_name
 
 
 def _fills_nodes(view: TokenView, f: FunctionDef) -> bool:
@@ -119,27 +226,6 @@ def _fills_nodes(view: TokenView, f: FunctionDef) -> bool:
 def _declares_graph(view: TokenView, f: FunctionDef) -> bool:
     assert f.body is not None
     return any(t.text == "GraphParam" for t in view.toks if f.body[0] <= t.start < f.body[1])
-
-
-def _string_tensor_lists(view: TokenView, which: str) -> list[TensorVar]:
-    """The strings of `std::vector<std::string> xxxTensorList = {"in_a", ...}` declarations: tensor names."""
-    toks = view.toks
-    out: list[TensorVar] = []
-    for k in range(len(toks) - 8):
-        if not (toks[k].text == "vector" and toks[k + 1].text == "<" and toks[k + 2].text == "std"
-                and toks[k + 4].text == "string" and toks[k + 5].text == ">"):
-            continue
-        j = k + 6
-        if j >= len(toks) or toks[j].kind != IDENT or "tensor" not in toks[j].text.lower():
-            continue
-        j += 1
-        if j < len(toks) and toks[j].text == "=":
-            j += 1
-        if j >= len(toks) or toks[j].text != "{":
-            continue
-        out += [TensorVar(t.text[1:-1], which, (t.start, t.end)) for t in toks[j + 1:view.match[j]]
-                if t.kind == STRING]
-    return out
 
 
 def _find_binder(model: LayerSource) -> None:

@@ -178,6 +178,25 @@ class TokenView:
         return -1
 
 
+def normalise_condition(text: str) -> str:
+    text = " ".join(text.split())
+    while text.startswith("(") and text.endswith(")") and _balanced(text[1:-1]):
+        text = text[1:-1].strip()
+    return text
+
+
+def _balanced(s: str) -> bool:
+    depth = 0
+    for ch in s:
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+            if depth < 0:
+                return False
+    return depth == 0
+
+
 _TIGHT_BEFORE = {".", "->", "::", ")", "]", ",", ";"}
 _TIGHT_AFTER = {".", "->", "::", "(", "[", "!", "~"}
 

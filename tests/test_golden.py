@@ -28,10 +28,14 @@ CASES = {
     "telechat_local": "telechat-local parallel / MLP contracts",
     "json_hand_parse": "static Create in the header parsing JSON by hand",
     "beta_present": "anti-outlier norm -> ADD(beta) folded into the quant norm, ADD nodes removed",
+    "fused_operation": "a whole layer in a file named as an operation, Paddle style",
     "layers_new/push_back_nodes": "nodes appended with push_back, one under an if",
     "layers_new/helper_nodes": "nodes filled by helper functions, one call wrapped in a macro",
     "layers_new/runtime_ids": "tensor ids counted at run time, one node variable per block",
     "layers_new/string_tensors": "tensors named by strings in GetTensorIdxList lists",
+    "layers_new/list_steps": "tensor-name lists built in steps: list variables, pushes, loops, a name variable",
+    "layers_new/candidate_maps": "names declared in maps of candidate lists, helpers given tensor names",
+    "layers_new/subgraph_steps": "a sub-graph operation beside the layer, id pushes, an explicit output value",
 }
 
 

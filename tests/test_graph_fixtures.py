@@ -25,6 +25,7 @@ def test_exact_graph(folder):
         assert lg.outputs_of(name) == o["outputs"], name
         if "condition" in o:
             assert lg.condition(name) == o["condition"], name
+        assert lg.optional_inputs(name) == o.get("optional_inputs", {}), name
     assert [[t, lg.tensor_kind(t)] for t in lg.tensors()] == exp["tensors"]
 
 

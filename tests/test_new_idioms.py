@@ -13,7 +13,8 @@ from tests import cxx
 from tests.conftest import FIXTURES, NEW_IDIOM_DIRS, layer_cpp
 
 IDIOM_WORDS = {"push_back_nodes": "push_back", "helper_nodes": "helper", "runtime_ids": "counted at run time",
-               "string_tensors": "string-named tensors"}
+               "string_tensors": "string-named tensors", "list_steps": "built in steps",
+               "subgraph_steps": "sub-graphs", "candidate_maps": "built in steps"}
 
 
 @pytest.mark.parametrize("folder", NEW_IDIOM_DIRS, ids=[d.name for d in NEW_IDIOM_DIRS])

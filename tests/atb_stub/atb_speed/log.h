@@ -19,6 +19,8 @@ std::string GetFuncNameAndNameSpace(const std::string &inputStr);
 
 // Unqualified use inside atb_speed::<model> resolves to atb_speed::GetFuncNameAndNameSpace.
 #define ATB_LOG(level) atb_speed::stub::LogStream(atb_speed::stub::LOG_LEVEL_##level)
+// The newer layers' debug log takes a stream expression: ATB_SPEED_LOG_DEBUG("a " << b).
+#define ATB_SPEED_LOG_DEBUG(msg) do { atb_speed::stub::LogStream(atb_speed::stub::LOG_LEVEL_DEBUG) << msg; } while (0)
 
 #define CREATE_OPERATION(param, operation)                                   \
     do {                                                                     \

@@ -1,0 +1,111 @@
+"""Where a layer that names its tensors by strings declares them.
+
+Two forms: vectors of names (``std::vector<std::string> inTensorList = {"in_hidden_states", ...};``), and maps
+from a key to such a list (``std::map<std::string, std::vector<std::string>>``), built in a function
+(``GetXInTensorCandidates()`` returning ``{{"default", {...}}, {"lora", {...}}}``) or filled through a
+reference (``candidates["default"] = {...};``), whose entries the layer copies into its lists
+(``AddTensorToList(candidates, "default", inTensorList)``). Each name keeps the name of what declares it (the
+list variable, the map, or the function building the map): the graph decides kinds from it where the name
+itself does not tell."""
+
+from __future__ import annotations
+
+from .lexer import IDENT, STRING
+from .model import FunctionDef, ListElem, NameMap, TensorVar
+from .tokens import TokenView
+
+
+def name_maps(view: TokenView, functions: list[FunctionDef]) -> dict[str, NameMap]:
+    """Per function of the file: the map entries it writes, itself or through the functions it calls that fill
+    a map given to them (``void SetDefaults(std::map<...> &candidates)``)."""
+    toks = view.toks
+    own: dict[str, NameMap] = {}
+    bodies: dict[str, tuple[int, int]] = {}
+    for f in functions:
+        if f.file != view.which or f.body is None:
+            continue
+        a = next(k for k, t in enumerate(toks) if t.start == f.body[0])
+        bodies[f.short_name] = (a, view.match[a])
+        nm = NameMap(f.short_name)
+        for key, elems in _entries(view, a + 1, view.match[a]):
+            nm.entries.setdefault(key, []).extend(elems)
+        own[f.short_name] = nm
+    out: dict[str, NameMap] = {}
+    for name, nm in own.items():
+        merged = NameMap(name, {k: list(v) for k, v in nm.entries.items()})
+        a, b = bodies[name]
+        for k in range(a, b):
+            callee = toks[k].text
+            if toks[k].kind == IDENT and toks[k + 1].text == "(" and callee in own and callee != name:
+                for key, elems in own[callee].entries.items():
+                    merged.entries.setdefault(key, []).extend(elems)
+        if merged.entries:
+            out[name] = merged
+    return out
+
+
+def _entries(view: TokenView, a: int, b: int):
+    """``{"key", {"x", "y"}}`` pairs and ``m["key"] = {"x", "y"};`` statements in tokens [a, b)."""
+    toks = view.toks
+    k = a
+    while k < b:
+        t = toks[k]
+        if (t.text == "{" and toks[k + 1].kind == STRING and toks[k + 2].text == "," and toks[k + 3].text == "{"
+                and view.match[k + 3] + 1 == view.match[k]):
+            yield _value(toks[k + 1].text), _strings(view, k + 3)
+            k = view.match[k] + 1
+            continue
+        if (t.kind == IDENT and toks[k + 1].text == "[" and toks[k + 2].kind == STRING and toks[k + 3].text == "]"
+                and toks[k + 4].text == "=" and toks[k + 5].text == "{"):
+            yield _value(toks[k + 2].text), _strings(view, k + 5)
+            k = view.match[k + 5] + 1
+            continue
+        k += 1
+
+
+def _strings(view: TokenView, brace: int) -> list[ListElem]:
+    return [ListElem(_value(t.text), (t.start, t.end)) for t in view.toks[brace + 1:view.match[brace]]
+            if t.kind == STRING]
+
+
+def _value(text: str) -> str:
+    return text[text.index('"') + 1:-1]
+
+
+def declared_names(view: TokenView, maps: dict[str, NameMap]) -> list[TensorVar]:
+    """Every tensor name the file may declare, in file order: the strings of ``std::vector<std::string> x =
+    {...}`` and ``x.push_back("...")`` whose variable is named for tensors, and of the tensor-name maps, each with
+    what declares it. Strings that turn out to be a node's list (read by the body reader) are dropped later."""
+    toks = view.toks
+    found: list[TensorVar] = []
+    for k in range(len(toks) - 8):
+        if not (toks[k].text == "vector" and toks[k + 1].text == "<" and toks[k + 2].text == "std"
+                and toks[k + 4].text == "string" and toks[k + 5].text == ">"):
+            continue
+        j = k + 6
+        if j >= len(toks) or toks[j].kind != IDENT or "tensor" not in toks[j].text.lower():
+            continue
+        name = toks[j].text
+        j += 1
+        if j < len(toks) and toks[j].text == "=":
+            j += 1
+        if j >= len(toks) or toks[j].text != "{":
+            continue
+        found += [TensorVar(_value(t.text), view.which, (t.start, t.end), context=name)
+                  for t in toks[j + 1:view.match[j]] if t.kind == STRING]
+    for k in range(len(toks) - 5):  # inTensorList.push_back("in_q_len");
+        if (toks[k].kind == IDENT and "tensor" in toks[k].text.lower() and toks[k + 1].text == "."
+                and toks[k + 2].text in ("push_back", "emplace_back") and toks[k + 3].text == "("
+                and toks[k + 4].kind == STRING and toks[k + 5].text == ")"):
+            found.append(TensorVar(_value(toks[k + 4].text), view.which, (toks[k + 4].start, toks[k + 4].end),
+                                   context=toks[k].text))
+    for nm in maps.values():
+        for elems in nm.entries.values():
+            found += [TensorVar(e.text, view.which, e.span, context=nm.function) for e in elems]
+    seen: set[tuple[int, int]] = set()
+    out = []
+    for tv in sorted(found, key=lambda tv: tv.span[0]):
+        if tv.span not in seen:
+            seen.add(tv.span)
+            out.append(tv)
+    return out
