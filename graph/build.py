@@ -423,15 +423,15 @@ def _mark_weights(lg: LayerGraph) -> None:
         role = d["role"]
         if role not in WEIGHT_ROLES:
             continue
-        optype = cat.lookup(d["param_type"])
-        slots = (optype.get("float_slots") if optype else None) or {}
-        if optype and is_packed(lg, op) and optype.get("packed_slots"):
-            slots = optype.get("packed_slots")
+        entry = cat.entry(d["param_type"])
+        slots = dict(entry.float_slots) if entry else {}
+        if entry and entry.packed_slots and is_packed(lg, op):
+            slots = dict(entry.packed_slots)
         for u, _, e in g.in_edges(op, data=True):
             nd = g.nodes[u]
             if e["slot"] >= 1 and nd["tensor_kind"] == "input":
                 nd["tensor_kind"] = "weight"
-            site = slots.get(str(e["slot"]))
+            site = slots.get(e["slot"])
             if site and nd["tensor_kind"] == "weight":
                 nd["role_in"][op] = site
 
@@ -445,10 +445,14 @@ def param_assigns(lg: LayerGraph, op: str) -> list[FieldAssign]:
 
 
 def is_packed(lg: LayerGraph, op: str) -> bool:
-    """The op's param sets `isPack = true` (a packed gate-up MLP)."""
+    """The op's param says it packs gate and up into one weight (the catalogue says which field and value)."""
+    entry = catalogue().entry(lg.graph.nodes[op]["param_type"])
+    packing = entry.packing if entry else None
+    if packing is None:
+        return False
     for a in param_assigns(lg, op):
-        if a.path == "isPack":
-            return a.value.strip() == "true"
+        if a.path == packing.field:
+            return a.value.strip() == packing.packed
     return False
 
 

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from dataclasses import dataclass
 
 from .build import Variant
-from .catalogue import catalogue
 from .conditions import literal
 from .layer_graph import LayerGraph
+from .plan import Branch, FieldSet, Followup, NewField
+from .rewrite import Point, Rewrite, replace_change
 
 #: the site a quant point is chosen by, from the label of its scale fields
 SITE_OF_LABEL = {"qkv": "qkv", "normOut": "dense", "dense": "dense", "selfLn": "mlp", "mlpIn": "mlp",
@@ -30,125 +30,87 @@ WHOLE_MLP = ("the MLP type has no switch for its down linear alone: the flag kee
              "that feeds it, float")
 
 
-@dataclass(frozen=True)
-class FlagField:
-    """A bool layer param field that keeps a quant point float."""
-
-    name: str
-    site: str
-    point: str
-
-
-@dataclass(frozen=True)
-class Branch:
-    """An op set up twice: the float form under ``condition``, the quant form otherwise."""
-
-    op: str  # the op of the quant graph
-    condition: str
-    float_op: str  # the op ids of the two forms in the new graph
-    quant_op: str
-
-
-@dataclass
-class Fallback:
-    flags: list[FlagField] = dataclasses.field(default_factory=list)
-    branches: list[Branch] = dataclasses.field(default_factory=list)
-    switches: list[tuple[str, str, str]] = dataclasses.field(default_factory=list)  # (op, field, value)
-    refused: list[tuple[str, str]] = dataclasses.field(default_factory=list)  # (point, reason)
-    notes: list[tuple[str, str]] = dataclasses.field(default_factory=list)  # (kind, detail)
-
-
-def float_fallback(before: LayerGraph, after: LayerGraph, scale_fields: list, wanted: tuple[str, ...]
-                   ) -> tuple[LayerGraph, Fallback]:
-    """The quant graph with the chosen points set up twice, and what was decided."""
-    result = Fallback()
-    if not wanted:
-        return after, result
-    new = after.copy()
-    taken = set(before.source.identifiers) if before.source is not None else set()
+def float_fallback(rw: Rewrite) -> None:
+    """The chosen points set up twice (or their switch set), their flags, and what could not be."""
+    wanted = rw.opts.float_fallback
+    taken = set(rw.float.source.identifiers) if rw.float.source is not None else set()
     conditions: dict[str, list[str]] = {}  # op -> the flags that keep it float
-    for sf in scale_fields:
-        site = SITE_OF_LABEL.get(sf.label, "")
-        op = sf.point.split("#")[0]
-        node = after.graph.nodes[op]["node"] if op in after.graph else op
-        if "all" not in wanted and site not in wanted and sf.point not in wanted and node not in wanted:
+    flags: list[NewField] = []
+    refused: list[tuple[str, str]] = []
+    for point in rw.points.values():
+        site = SITE_OF_LABEL.get(point.label, "")
+        op = point.op.split("#")[0]
+        node = rw.graph.graph.nodes[op]["node"] if op in rw.graph.graph else op
+        if "all" not in wanted and site not in wanted and point.op not in wanted and node not in wanted:
             continue
-        ops, switch = _point_ops(after, sf, scale_fields)
-        reason = _cannot_branch(before, after, ops) if switch is None else None
-        layer_param = _layer_param(before, ops[0])
+        ops, switch = _point_ops(rw, point)
+        reason = _cannot_branch(rw, ops) if switch is None else None
+        layer_param = rw.layer_param(ops[0])
         if layer_param is None:
             reason = f"the param of {ops[0]} is set where the layer param is not given"
         if reason:
-            result.refused.append((sf.point, reason))
+            refused.append((point.op, reason))
             continue
-        flag = _flag_name(site, node, [f.name for f in result.flags], taken)
-        result.flags.append(FlagField(flag, site, sf.point))
-        if switch is not None:
-            result.switches.append((op, switch, f"!{layer_param}.{flag}"))
+        flag = _flag_name(rw, site, node, [f.name for f in flags], taken)
+        flags.append(NewField(flag, "bool", "false", point.op, site, f"float fallback of {point.op}"))
+        if switch is not None:  # before branching: the quant form of a branched op has it too
+            change = rw.plan.change(op)
+            replace_change(rw, op, fields=tuple(FieldSet(f.path, f"!{layer_param}.{flag}") if f.path == switch
+                                                else f for f in change.fields))
             continue
-        if sf.point.endswith("#down"):
-            result.notes.append((WHOLE_MLP, f"{op}: {flag}"))
+        if point.op.endswith("#down"):
+            rw.note(followups=(Followup(WHOLE_MLP, f"{op}: {flag}"),))
         for o in ops:
             conditions.setdefault(o, []).append(f"{layer_param}.{flag}")
-    for op, path, value in result.switches:  # before branching: the quant form of a branched op has it too
-        plan = new.graph.nodes[op]["plan"]
-        new.graph.nodes[op]["plan"] = dataclasses.replace(
-            plan, fields=[(p, value if p == path else v) for p, v in plan.fields])
-    for op, flags in conditions.items():
-        result.branches.append(_branch(before, new, op, " || ".join(flags)))
-    if result.flags:
-        result.notes.append((FALLBACK, ", ".join(f.name for f in result.flags)))
-    for point, reason in result.refused:
-        result.notes.append((NO_FALLBACK, f"{point}: {reason}"))
-    return new, result
+    for op, names in conditions.items():
+        rw.note(branches=(_branch(rw, op, " || ".join(names)),))
+    rw.note(fields=tuple(flags))
+    if flags:
+        rw.note(followups=(Followup(FALLBACK, ", ".join(f.name for f in flags)),))
+    rw.note(followups=tuple(Followup(NO_FALLBACK, f"{point}: {reason}") for point, reason in refused))
 
 
-def _point_ops(after: LayerGraph, sf, scale_fields: list) -> tuple[list[str], str | None]:
+def _point_ops(rw: Rewrite, point: Point) -> tuple[list[str], str | None]:
     """The ops a point's flag sets up twice, or the switch field that reads it instead."""
-    op = sf.point.split("#")[0]
-    if sf.point.endswith("#down"):
-        optype = catalogue().lookup(after.param_type(op))
-        switch = ((optype.get("quant") or {}).get("fallback_switches") or {}).get("down") if optype else None
+    op = point.op.split("#")[0]
+    if point.op.endswith("#down"):
+        site = rw.sites.get(op)
+        switch = dict(site.contract.fallback_switches).get("down") if site is not None else None
         if switch:
             return [op], switch
         # no switch: the down linear is float only with the whole MLP, so the point that feeds the MLP
-        for other in scale_fields:
-            if other.point != sf.point:
-                ops, _ = _point_ops(after, other, scale_fields)
+        for other in rw.points.values():
+            if other.op != point.op:
+                ops, _ = _point_ops(rw, other)
                 if op in ops:
                     return ops, None
         return [op], None
-    if after.role(op) != "norm":
+    if op not in rw.norms:
         return [op], None
-    outs = after.outputs_of(op)
-    int8 = next((t for t in outs if after.graph.nodes[t].get("quant_role") == "int8_out"), outs[0])
-    takers = [c for c in after.consumers(int8)
-              if after.graph.nodes[c].get("changed") and after.inputs_of(c)[:1] == [int8]]
+    _, out = rw.norms[op]
+    int8 = rw.int8_outputs.get(out, out)
+    takers = [c for c in rw.graph.consumers(int8)
+              if rw.graph.graph.nodes[c].get("changed") and rw.graph.inputs_of(c)[:1] == [int8]]
     return [op, *takers], None
 
 
-def _cannot_branch(before: LayerGraph, after: LayerGraph, ops: list[str]) -> str | None:
+def _cannot_branch(rw: Rewrite, ops: list[str]) -> str | None:
     """Why the ops of a point cannot be set up twice, or None."""
-    layer = before.source.layer if before.source is not None else None
+    before, after = rw.float, rw.graph
     for op in ops:
         if op not in before.graph or before.condition(op):
             return f"{op} is already set up under a branch"
-        plan = after.graph.nodes[op].get("plan")
-        if plan is not None and plan.callee:
-            return f"{op} changes its op type's library ({before.param_type(op)} -> {plan.type}); its float form " \
+        change = rw.plan.change(op)
+        if change is not None and change.callee:
+            return f"{op} changes its op type's library ({before.param_type(op)} -> {change.type}); its float form " \
                    "would need the old one too"
         gone = [t for t in before.inputs_of(op) + before.outputs_of(op) if t not in after.graph]
         if gone or before.outputs_of(op) != [t for t in after.outputs_of(op) if t in before.outputs_of(op)]:
             what = ", ".join(gone) or "a folded add"
             return f"the float form of {op} reads or writes what the rewrite replaces ({what})"
-        if layer is not None and not _contiguous(before, op):
+        if before.source is not None and not _contiguous(before, op):
             return f"the statements that set up {op} are not next to each other"
     return None
-
-
-def _layer_param(before: LayerGraph, op: str) -> str | None:
-    create = before.graph.nodes[op]["variant"].create
-    return create.param.layer_param if create is not None and create.param is not None else None
 
 
 def _contiguous(before: LayerGraph, op: str) -> bool:
@@ -168,52 +130,50 @@ def _contiguous(before: LayerGraph, op: str) -> bool:
     return scope is not None
 
 
-def _flag_name(site: str, node: str, used: list[str], taken: set[str]) -> str:
-    base = f"isFloat{site[:1].upper()}{site[1:]}Layer"
+def _flag_name(rw: Rewrite, site: str, node: str, used: list[str], taken: set[str]) -> str:
+    template = rw.conventions.fallback_flag
+    base = template.format(site=site[:1].upper() + site[1:])
     if base in used:  # a second point of the same site: named after its op
         stem = re.sub(r"Node$", "", node.split("@")[0])
-        base = f"isFloat{stem[:1].upper()}{stem[1:]}Layer"
+        base = template.format(site=stem[:1].upper() + stem[1:])
     name, k = base, 2
     while name in taken or name in used:
         name, k = f"{base}{k}", k + 1
     return name
 
 
-def _branch(before: LayerGraph, new: LayerGraph, op: str, condition: str) -> Branch:
-    g = new.graph
+def _branch(rw: Rewrite, op: str, condition: str) -> Branch:
+    before, g = rw.float, rw.graph.graph
     quant = dict(g.nodes[op])
     var = quant["node"]
-    float_id, quant_id = f"{var}[{condition}]", f"{var}[{literal(condition, False)}]"
+    quant_cond = literal(condition, False)
+    float_id, quant_id = f"{var}[{condition}]", f"{var}[{quant_cond}]"
     source: Variant = before.graph.nodes[op]["variant"]
     ins = [(u, d["slot"]) for u, _, d in g.in_edges(op, data=True)]
     outs = [(v, d["slot"]) for _, v, d in g.out_edges(op, data=True)]
     float_ins = [(u, d["slot"]) for u, _, d in before.graph.in_edges(op, data=True)]
     float_outs = [(v, d["slot"]) for _, v, d in before.graph.out_edges(op, data=True)]
-    g.remove_node(op)
-    float_attrs = {**before.graph.nodes[op], "name": float_id, "condition": condition, "source_op": op,
-                   "fallback": "float", "variant": dataclasses.replace(source, group=[{condition: True}],
-                                                                        condition=condition)}
-    quant_cond = literal(condition, False)
-    quant_attrs = {**quant, "name": quant_id, "condition": quant_cond, "source_op": op, "fallback": "quant",
-                   "order": quant["order"] + 0.5,
-                   "variant": dataclasses.replace(source, group=[{condition: False}], condition=quant_cond)}
-    g.add_node(float_id, **float_attrs)
-    g.add_node(quant_id, **quant_attrs)
-    for t, _ in ins:  # each form reads its weights in the roles the float and quant ops gave them
+    rw.graph.remove(op)
+    g.add_node(float_id, **{**before.graph.nodes[op], "name": float_id, "condition": condition, "source_op": op,
+                            "fallback": "float", "variant": dataclasses.replace(source, group=[{condition: True}],
+                                                                                 condition=condition)})
+    g.add_node(quant_id, **{**quant, "name": quant_id, "condition": quant_cond, "source_op": op, "fallback": "quant",
+                            "order": quant["order"] + 0.5,
+                            "variant": dataclasses.replace(source, group=[{condition: False}], condition=quant_cond)})
+    _role_in(rw, op, quant_id, [t for t, _ in ins], g)
+    _role_in(rw, op, float_id, [t for t, _ in float_ins], before.graph)
+    for node_id, edges_in, edges_out in ((float_id, float_ins, float_outs), (quant_id, ins, outs)):
+        rw.graph.rewire(node_id, [t for t, _ in sorted(edges_in, key=lambda e: e[1])],
+                        [t for t, _ in sorted(edges_out, key=lambda e: e[1])])
+    return Branch(op, var, condition, float_id, quant_id)
+
+
+def _role_in(rw: Rewrite, op: str, new_id: str, tensors: list[str], roles_from) -> None:
+    """Each form reads its weights in the roles the float and quant ops gave them."""
+    g = rw.graph.graph
+    for t in tensors:
         roles = dict(g.nodes[t].get("role_in", {}))
-        if op in roles:
-            roles[quant_id] = roles[op]
+        role = roles_from.nodes[t].get("role_in", {}).get(op)
+        if role:
+            roles[new_id] = role
         g.nodes[t]["role_in"] = roles
-    for t, _ in float_ins:
-        roles = dict(g.nodes[t].get("role_in", {}))
-        float_role = before.graph.nodes[t].get("role_in", {}).get(op)
-        if float_role:
-            roles[float_id] = float_role
-        g.nodes[t]["role_in"] = roles
-    for node_id, cond, edges_in, edges_out in ((float_id, condition, float_ins, float_outs),
-                                              (quant_id, quant_cond, ins, outs)):
-        for t, slot in edges_in:
-            g.add_edge(t, node_id, slot=slot, condition=cond)
-        for t, slot in edges_out:
-            g.add_edge(node_id, t, slot=slot, condition=cond)
-    return Branch(op, condition, float_id, quant_id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypedDict
 
 import networkx as nx
 
@@ -68,6 +68,41 @@ class OpGraph(nx.MultiDiGraph):
     def remove_nodes_from(self, nodes: Any) -> None:
         self.node_changes += 1
         super().remove_nodes_from(nodes)
+
+
+class TensorPayload(TypedDict, total=False):
+    """What a tensor node of the graph carries."""
+
+    kind: str  # "tensor"
+    name: str  # the tensor's name (a version ``X#2`` has the name ``X``)
+    tensor_kind: str  # input | weight | placeholder | output | intermediate | undeclared
+    index: float  # its place among the tensors (enum order; an added one sits after its anchor)
+    version: int  # 2, 3...: a tensor written again (in place, or under a branch)
+    role_in: dict[str, str]  # op -> its site slot name there (w_, b_up, ...)
+    declared_at: tuple[str, tuple[int, int]]  # where a run-time id or tensor-name string is declared
+    added: bool  # the rewrite added it
+    quant_role: str  # deqscale | bias | index | beta | holder | weight | int8_out (added tensors)
+
+
+class OpPayload(TypedDict, total=False):
+    """What an op node of the graph carries."""
+
+    kind: str  # "op"
+    name: str  # the op id: the node variable, with the branch condition of a variant
+    node: str  # the node variable
+    order: float  # its place among the ops (node order)
+    role: str  # norm | linear | parallel_linear | mlp | attention | ... (from the catalogue)
+    param_type: str
+    param_var: str | None
+    callee: str
+    condition: str  # the branch it is set up under
+    variant: Any  # the source setup it was read from (graph.build.Variant)
+    optional_io: bool  # it reads or writes some tensor only under a further branch
+    changed: bool  # the rewrite changes it
+    change: Any  # ...and how (graph.plan.OpChange)
+    left_float: str  # the rewrite could have quantized it, and why it did not
+    source_op: str  # a form of an op set up twice (a float fallback): the op it comes from
+    fallback: str  # float | quant: which form
 
 
 @dataclass
@@ -182,8 +217,8 @@ class LayerGraph:
         if init.startswith("{") and init.endswith("}"):
             from .catalogue import catalogue
 
-            entry = catalogue().lookup(d["param_type"]) or catalogue().lookup(decl.type_text)
-            names = (entry.get("brace_fields") if entry else None) or []
+            entry = catalogue().entry(d["param_type"]) or catalogue().entry(decl.type_text)
+            names = entry.brace_fields if entry else ()
             values = [v.strip() for v in init[1:-1].split(",") if v.strip()]
             out += [{"field": n, "value": v, "line": line} for n, v in zip(names, values, strict=False)]
         from .conditions import holds
@@ -319,6 +354,40 @@ class LayerGraph:
     def copy(self) -> LayerGraph:
         return LayerGraph(self.graph.copy(), self.name, self.path, self.source, list(self.validation),
                           dict(self.meta))
+
+    # -- the few mutations passes make (MLIR's rewriter: every change goes through one of these) ---------
+    def detached(self) -> LayerGraph:
+        """A copy a pass may change: node payloads are copied, so the float graph never changes with it."""
+        new = self.copy()
+        for _n, d in new.graph.nodes(data=True):
+            for k, v in list(d.items()):
+                if isinstance(v, dict | list) and k != "variant":
+                    d[k] = type(v)(v)
+        return new
+
+    def add_tensor(self, name: str, kind: str, *, near: str | None = None, offset: float = 0.0,
+                   **payload: Any) -> None:
+        """A tensor the rewrite adds, ordered ``offset`` after ``near`` (a tensor of the graph) in tensors()."""
+        at = self.graph.nodes[near]["index"] if near is not None and near in self.graph else 0
+        add_tensor(self.graph, name, kind, at + offset, added=True, **payload)
+
+    def rewire(self, op: str, inputs: list[str], outputs: list[str]) -> None:
+        """The op reads ``inputs`` and writes ``outputs``, slot by slot, under its own condition."""
+        g = self.graph
+        cond = g.nodes[op].get("condition", "")
+        g.remove_edges_from(list(g.in_edges(op, keys=True)) + list(g.out_edges(op, keys=True)))
+        for slot, t in enumerate(inputs):
+            g.add_edge(t, op, slot=slot, condition=cond)
+        for slot, t in enumerate(outputs):
+            g.add_edge(op, t, slot=slot, condition=cond)
+
+    def remove(self, *nodes: str) -> None:
+        """Ops or tensors the rewrite removes, with their edges."""
+        self.graph.remove_nodes_from(nodes)
+
+    def mark(self, node: str, **payload: Any) -> None:
+        """Set payload fields of an op or tensor (``changed``, ``change``, ``param_type``, ``left_float``...)."""
+        self.graph.nodes[node].update(payload)
 
     def signature(self) -> list[tuple[str, str, tuple[str, ...], tuple[str, ...]]]:
         """What the verifier compares on read-back: per op its type and wiring."""

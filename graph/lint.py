@@ -90,8 +90,8 @@ def _slots(lg: LayerGraph, out: list[Finding]) -> None:
     for op in lg.ops():
         d = g.nodes[op]
         ins = lg.inputs_of(op)
-        plan = d.get("plan")
-        slots = getattr(plan, "slots", None)
+        change = d.get("change")
+        slots = change.slots if change is not None else None
         if slots:
             if len(ins) != len(slots):
                 out.append(_finding(f"{op} reads {len(ins)} inputs where its contract has {len(slots)} slots",
@@ -102,10 +102,8 @@ def _slots(lg: LayerGraph, out: list[Finding]) -> None:
                 if wanted and _role(lg, op, t) not in wanted:
                     out.append(_finding(f"{op} slot {i} ({slot}) reads {t}, a {_role(lg, op, t)}", "slot-role", op))
             continue
-        optype = cat.lookup(d["param_type"])
-        float_slots = (optype.get("float_slots") if optype else None) or {}
-        for key, site in float_slots.items():
-            i = int(key)
+        entry = cat.entry(d["param_type"])
+        for i, site in entry.float_slots if entry else ():
             if site.startswith("w_") and i < len(ins) and lg.tensor_kind(ins[i]) not in ("weight", "placeholder"):
                 out.append(_finding(f"{op} slot {i} ({site}) reads {ins[i]}, a {lg.tensor_kind(ins[i])}",
                                     "slot-role", op))

@@ -76,6 +76,7 @@ class ParamSpelling:
     var: str
     users: tuple[str, ...]
     in_place: OpChange | None = None
+    in_place_users: tuple[str, ...] = ()
     fresh: tuple[FreshParam, ...] = ()
 
 
@@ -95,7 +96,8 @@ class NewField:
     name: str
     type: str
     default: str
-    point: str  # the quant point (or fallback site) it belongs to
+    point: str  # the quant point it belongs to
+    label: str = ""  # the point's label (qkv, dense...), or the fallback site (qkv, down...) of a flag
     reason: str = ""
 
 
@@ -155,9 +157,9 @@ class Plan:
     mode: str = "quant"  # quant | sparse
     ops: tuple[OpChange, ...] = ()
     tensors: tuple[NewTensor, ...] = ()
-    removed_ops: tuple[str, ...] = ()
+    removed_ops: tuple[SiteNote, ...] = ()  # ops the rewrite removes, and why
     removed_tensors: tuple[str, ...] = ()
-    removed_params: tuple[str, ...] = ()  # param variables only removed ops were created from
+    removed_params: tuple[str, ...] = ()  # removed ops whose param declaration goes with them (no other user)
     params: tuple[ParamSpelling, ...] = ()
     fields: tuple[NewField, ...] = ()
     counts: tuple[CountUpdate, ...] = ()

@@ -158,7 +158,7 @@ def _check_fields(lg: LayerGraph, add) -> None:
     seen: set[tuple[str, str]] = set()
     for op in lg.ops():
         optype = cat.lookup(lg.param_type(op))
-        members = set(optype.get("members", [])) if optype else set()
+        members = set(optype.entry.members) if optype else set()
         if not members:
             continue
         for a in param_assigns(lg, op):

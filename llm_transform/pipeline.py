@@ -21,17 +21,16 @@ from .api import checked_graph
 from .graph.catalogue import catalogue
 from .graph.layer_graph import LayerGraph
 from .graph.lint import lint
-from .graph.passes import RECENT, ChangeLog, Followup, Options, quantize
-from .render.backproject import Renderer
+from .graph.passes import ChangeLog, Options, change_log
+from .graph.plan import Followup
+from .graph.rewrite import rewrite
+from .render.spell import spell
 from .source.errors import LayerError
 from .source.model import LayerSource
 from .source.reader import header_for, include_dirs_from_env, read_pair
 from .verify import verify
 
 log = logging.getLogger(__name__)
-NEW_ORDER = "the model code must feed the layer's inputs in the new enum order; added inputs as name@index"
-FILL_SCALES = "the pair parses no JSON: the model code must fill the new scale fields"
-PASS_KEYS = "the pair reads its param from JSON: the model must pass these new keys in it"
 
 
 @dataclass
@@ -47,11 +46,15 @@ class TransformResult:
     changes: ChangeLog
     tier: str
     renames: dict[str, str] = field(default_factory=dict)
-    notes: list[Followup] = field(default_factory=list)
     written: bool = False
     unchanged: bool = False
     #: targets that were not the tool's untouched output and that ``force`` replaced, with why
     replaced: list[tuple[Path, str]] = field(default_factory=list)
+
+    @property
+    def notes(self) -> list[Followup]:
+        """The follow-ups (kept under this name for the API's users)."""
+        return self.changes.followups
 
     def __repr__(self) -> str:
         state = "written" if self.written else "unchanged" if self.unchanged else "not written"
@@ -85,13 +88,7 @@ class TransformResult:
                    "added": bool(g.graph.nodes[t].get("added"))}
                   for t in g.tensors() if g.tensor_kind(t) in ("input", "weight", "placeholder")]
         parses_json = bool(self.before.source is not None and self.before.source.json_reads)
-        positions = [f"{d['name']}@{i}" for i, d in enumerate(inputs) if d["added"]]
-        followups = [*self.changes.followups, *self.notes]
-        if positions:
-            followups.append(Followup(NEW_ORDER, ", ".join(positions)))
-        if self.changes.scale_fields:  # where the pair reads JSON, it now reads these keys too
-            followups.append(Followup(PASS_KEYS if parses_json else FILL_SCALES,
-                                      ", ".join(n for f in self.changes.scale_fields for n in (f.scale, f.offset))))
+        followups = self.changes.followups
         return {
             "file": str(self.source_cpp), "status": "transformed", "tier": self.tier,
             "targets": [str(p) for p in (self.target_cpp, self.target_h) if p],
@@ -115,8 +112,8 @@ def _tier(before: LayerGraph) -> str:
     cat = catalogue()
     tiers = set()
     for op in before.ops_with_role("linear", "parallel_linear", "mlp"):
-        entry = cat.lookup(before.param_type(op))
-        tiers.add(entry.get("tier", "D") if entry else "D")
+        entry = cat.entry(before.param_type(op))
+        tiers.add((entry.tier or "D") if entry else "D")
     for t in ("C", "B", "D"):
         if t in tiers:
             return t
@@ -244,52 +241,61 @@ def transform_file(cpp_path: str | Path, *, sparse: bool = False, write: bool = 
     cpp = Path(cpp_path)
     model, before = float_layer(cpp, include_dirs)
     clock = _Stages(cpp)
-    opts = dataclasses.replace(options or Options(), sparse=sparse)
-    after, changes = quantize(before, opts)
-    if include_dirs_from_env(include_dirs):  # the verifier checks every field against the user's headers
-        changes.followups = [f for f in changes.followups if f.kind != RECENT]
+    opts = dataclasses.replace(options or Options(), sparse=sparse, keep_names=keep_names or
+                               (options.keep_names if options else False),
+                               headers_given=bool(include_dirs_from_env(include_dirs)))
+    after, plan = rewrite(before, opts)
+    changes = change_log(before, plan)
     clock.done("passes")
-    if log.isEnabledFor(logging.DEBUG):
-        for f in lint(after):
-            log.debug("%s: lint after the passes: %s", cpp, f.message)
-        for c in changes.changes:
-            if c.get("removed"):
-                log.debug("%s: %s: removed (%s)", cpp, c["node"], c.get("reason", ""))
-                continue
-            log.debug("%s: %s: %s -> %s; inputs %s; fields %s", cpp, c["node"], before.param_type(c["node"]),
-                      c.get("type") or "same type", c.get("new_inputs"), c.get("fields"))
-        for sk in changes.skipped:
-            log.debug("%s: %s: left float: %s", cpp, sk["node"], sk["reason"])
-        for sk in changes.not_sparse:
-            log.debug("%s: %s: not sparse: %s", cpp, sk["node"], sk["reason"])
+    _log_changes(cpp, before, after, changes)
     if not after.changed_ops():
-        unknown = [f"{op}: {before.param_type(op)} is not in the op catalogue (add it if it multiplies by a weight; "
-                   "see docs/catalogue.md)" for op in before.ops()
-                   if before.role(op) == "unknown" and before.param_type(op) and _reads_input_beside_x(before, op)]
-        raise LayerError(cpp, None, "no site to quantize: "
-                         + "; ".join([*unknown, *(f"{s['node']}: {s['reason']}" for s in changes.skipped)][:3]))
-    prefix = target_prefix(sparse)
-    rendered = Renderer(model, before, after, changes, prefix=prefix, keep_names=keep_names).run()
+        raise _no_site(cpp, before, changes)
+    rendered = spell(model, before, plan)
     clock.done("render")
     after.name = rendered.renames.get(before.name, before.name)
     out_dir = Path(output_dir) if output_dir else cpp.parent
     target_cpp, target_h = target_paths(cpp, model.h.path if model.h else None, out_dir, sparse)
     cpp_bytes = model.cpp.encode(rendered.cpp)
     h_bytes = model.h.encode(rendered.h) if model.h and rendered.h is not None else None
-    introduced = [*(("tensor", t) for t in after.added_tensors()),
-                  *(("param field", n) for f in changes.scale_fields for n in (f.scale, f.offset)),
+    introduced = [*(("tensor", t.name) for t in plan.tensors), *(("param field", f.name) for f in plan.fields),
                   *(("renamed", n) for n in rendered.renames.values()), *rendered.introduced]
     verify_pair(before, target_cpp, target_h, cpp_bytes, h_bytes, expected=after, introduced=introduced,
-                renames=rendered.renames, include_dirs=include_dirs, clock=clock, beside_float=not keep_names)
+                renames=rendered.renames, include_dirs=include_dirs, clock=clock, beside_float=not opts.keep_names)
     if header:
         cpp_bytes = provenance.stamp(cpp_bytes, cpp.name)
         h_bytes = provenance.stamp(h_bytes, model.h.path.name) if h_bytes is not None and model.h else h_bytes
     result = TransformResult(cpp, model.h.path if model.h else None, target_cpp, target_h, cpp_bytes, h_bytes,
-                             before, after, changes, _tier(before), rendered.renames, rendered.notes)
+                             before, after, changes, _tier(before), rendered.renames)
     if write:
         write_pair(result, force=force, header=header)
         clock.done("write")
     return result
+
+
+def _log_changes(cpp: Path, before: LayerGraph, after: LayerGraph, changes: ChangeLog) -> None:
+    """Debug log: what the passes did to each op, and what the lint finds in their graph."""
+    if not log.isEnabledFor(logging.DEBUG):
+        return
+    for f in lint(after):
+        log.debug("%s: lint after the passes: %s", cpp, f.message)
+    for c in changes.changes:
+        if c.get("removed"):
+            log.debug("%s: %s: removed (%s)", cpp, c["node"], c.get("reason", ""))
+            continue
+        log.debug("%s: %s: %s -> %s; inputs %s; fields %s", cpp, c["node"], before.param_type(c["node"]),
+                  c.get("type") or "same type", c.get("new_inputs"), c.get("fields"))
+    for sk in changes.skipped:
+        log.debug("%s: %s: left float: %s", cpp, sk["node"], sk["reason"])
+    for sk in changes.not_sparse:
+        log.debug("%s: %s: not sparse: %s", cpp, sk["node"], sk["reason"])
+
+
+def _no_site(cpp: Path, before: LayerGraph, changes: ChangeLog) -> LayerError:
+    unknown = [f"{op}: {before.param_type(op)} is not in the op catalogue (add it if it multiplies by a weight; "
+               "see docs/catalogue.md)" for op in before.ops()
+               if before.role(op) == "unknown" and before.param_type(op) and _reads_input_beside_x(before, op)]
+    return LayerError(cpp, None, "no site to quantize: "
+                      + "; ".join([*unknown, *(f"{s['node']}: {s['reason']}" for s in changes.skipped)][:3]))
 
 
 def verify_pair(before: LayerGraph, target_cpp: Path, target_h: Path | None, cpp: bytes, h: bytes | None, *,

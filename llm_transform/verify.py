@@ -131,14 +131,15 @@ def _fields_read_back(expected: LayerGraph, got: LayerGraph, cpp_path: str) -> l
     garbage."""
     out = []
     for op in expected.changed_ops():
-        plan = expected.graph.nodes[op].get("plan")
-        if plan is None:
+        change = expected.graph.nodes[op].get("change")
+        if change is None:
             continue
         effective = {e["field"]: e for e in got.params(op)}  # the last value set wins
-        for path, value in plan.fields:
+        for f in change.fields:
+            path, value = f.path, f.value
             e = effective.get(path)
             if e is None:
-                if path not in plan.only_if_set:
+                if not f.only_if_set:
                     out.append(Rejection("read-back", cpp_path, None, f"node {op} does not set {path}; the "
                                          f"rewrite planned {path} = {value}"))
             elif " ".join(e["value"].split()) != " ".join(value.split()):
@@ -148,16 +149,17 @@ def _fields_read_back(expected: LayerGraph, got: LayerGraph, cpp_path: str) -> l
 
 
 def _scale_fields_read_back(expected: LayerGraph, generated: LayerSource) -> list[Rejection]:
-    """Each scale field the pass added is declared as planned (`float` scale = 1, `int` offset = 0: an int
-    scale would truncate every scale the model sets), and JSON reads it under its own name."""
+    """Each field the plan adds is declared as planned (`float` scale = 1, `int` offset = 0: an int scale
+    would truncate every scale the model sets), and JSON reads it under its own name."""
     st = generated.param_struct
-    if st is None:
+    plan = expected.meta.get("plan")
+    if st is None or plan is None:
         return []
     declared = {f.name: f for f in st.fields}
     keys = {r.field: r for r in generated.json_reads}
     out = []
-    for sf in expected.meta.get("scale_fields", []):
-        for name, typ, default in ((sf.scale, "float", "1"), (sf.offset, "int", "0")):
+    for nf in plan.fields:
+        for name, typ, default in ((nf.name, nf.type, nf.default),):
             if not is_identifier(name):
                 continue  # a bad name, said as such
             f = declared.get(name)

@@ -81,7 +81,7 @@ def test_folded_nodes_leave_the_expression_of_the_count_right(tmp_path):
     cpp.write_text(text.replace("NODE_COUNT = 13;", "NODE_COUNT = 9;").replace(
         "nodes.resize(NODE_COUNT);", "nodes.resize(NODE_COUNT + 4);"), encoding="utf-8")
     r = transform_file(cpp, write=False)  # the verifier validates the output's count too
-    assert r.after.meta.get("removed_ops") and "static const uint64_t NODE_COUNT = 7;" in r.cpp_text.decode()
+    assert r.after.meta["plan"].removed_ops and "static const uint64_t NODE_COUNT = 7;" in r.cpp_text.decode()
 
 
 @pytest.mark.parametrize(("count", "resize", "after"), [

@@ -60,7 +60,7 @@ def test_one_top_level_package(wheel: zipfile.ZipFile) -> None:
 def test_floors_and_catalogue_are_inside(wheel: zipfile.ZipFile) -> None:
     names = set(wheel.namelist())
     for module in ("llm_transform/cli.py", "llm_transform/source/reader.py", "llm_transform/graph/passes.py",
-                   "llm_transform/graph/op_catalogue.toml", "llm_transform/render/backproject.py"):
+                   "llm_transform/graph/op_catalogue.toml", "llm_transform/render/spell.py"):
         assert module in names
     data = [n for n in names if not n.endswith(".py") and ".dist-info/" not in n]
     assert data == ["llm_transform/graph/op_catalogue.toml"]

@@ -105,8 +105,8 @@ def _touched_names(r) -> set[str]:
     model = r.before.source
     names = set(r.renames) | {g.name for g in model.guards}
     names |= {"IN_TENSOR_COUNT", "INTERMEDIATE_TENSOR_COUNT", "INTERNAL_TENSOR_COUNT", "NODE_COUNT", "include"}
-    names |= set(r.after.meta.get("removed_tensors", []))
-    for op in [*r.after.changed_ops(), *r.after.meta.get("removed_ops", [])]:
+    names |= set(r.after.meta["plan"].removed_tensors)
+    for op in [*r.after.changed_ops(), *(n.op for n in r.after.meta["plan"].removed_ops)]:
         d = r.before.graph.nodes[op]
         names.add(d["node"])
         if d.get("param_var"):

@@ -134,20 +134,20 @@ def test_clashing_names(tmp_path):
 
 def test_pipeline_refuses_before_writing(tmp_path, monkeypatch):
     """A renderer that appends a contradicting assignment (the old defect) gets nothing written."""
-    from llm_transform.render import backproject
+    from llm_transform.render import param_edits
 
     dst = tmp_path / "l"
     shutil.copytree(FIXTURES / "layers" / "full_fused_qkv_rope", dst)
-    real = backproject.Renderer._replace_value
+    real = param_edits._replace_value
 
-    def append_instead(self, a, value):
+    def append_instead(ed, a, value):
         if a.path == "isBias":
-            self._insert_before(next(c for c in self.m.layer.creates if c.param is a.param),
-                                [f"{a.param.var}.{a.path} = {value};"])
+            ed.insert_before(next(c for c in ed.m.layer.creates if c.param is a.param),
+                             [f"{a.param.var}.{a.path} = {value};"])
         else:
-            real(self, a, value)
+            real(ed, a, value)
 
-    monkeypatch.setattr(backproject.Renderer, "_replace_value", append_instead)
+    monkeypatch.setattr(param_edits, "_replace_value", append_instead)
     with pytest.raises(LayerError) as exc:
         transform_file(layer_cpp(dst))
     assert exc.value.kind == "verifier" and "assigned again" in exc.value.reason
@@ -208,17 +208,17 @@ def test_a_field_the_upgraded_type_lacks_without_headers(tmp_path):
 def test_a_field_that_reads_back_with_another_value_is_refused(tmp_path, monkeypatch):
     """A scale field of another quant point compiles and verifies by every other check; the planned
     field values catch it."""
-    from llm_transform.render import backproject
+    from llm_transform.render import text
 
     dst = tmp_path / "l"
     shutil.copytree(FIXTURES / "layers" / "json_from_json_create", dst)
-    real = backproject.Renderer._insert_before
+    real = text.Edits.insert_before
 
     def wrong_scale(self, create, lines, *a, **k):
         return real(self, create, [ln.replace("param.denseInputScale", "param.qkvInputScale") for ln in lines],
                     *a, **k)
 
-    monkeypatch.setattr(backproject.Renderer, "_insert_before", wrong_scale)
+    monkeypatch.setattr(text.Edits, "insert_before", wrong_scale)
     with pytest.raises(LayerError) as exc:
         transform_file(layer_cpp(dst))
     assert exc.value.kind == "verifier" and exc.value.line is not None
@@ -232,12 +232,12 @@ def test_a_field_that_reads_back_with_another_value_is_refused(tmp_path, monkeyp
      "qkvInputScale is read from JSON key 'qkv_input_scale' instead of 'qkvInputScale'"),
 ])
 def test_a_scale_field_declared_or_read_otherwise_than_planned(tmp_path, monkeypatch, old, new, message):
-    from llm_transform.render import backproject
+    from llm_transform.render import text as render_text
 
     dst = tmp_path / "l"
     shutil.copytree(FIXTURES / "layers" / "json_from_json_create", dst)
-    real = backproject.Renderer.edit
-    monkeypatch.setattr(backproject.Renderer, "edit",
+    real = render_text.Edits.edit
+    monkeypatch.setattr(render_text.Edits, "edit",
                         lambda self, which, at, n, text, why="": real(self, which, at, n, text.replace(old, new), why))
     with pytest.raises(LayerError) as exc:
         transform_file(layer_cpp(dst))

@@ -1,0 +1,91 @@
+"""The counts a rewrite changes: tensor counts written as numbers follow the tensor groups, the node list's
+size drops by the nodes removed, and a count written as an expression of other counts is reported where it
+ends up at another value than the layer has."""
+
+from __future__ import annotations
+
+import re
+
+from llm_transform.source.errors import LayerError
+
+from .build import evaluate, node_room
+from .plan import CountUpdate, Followup
+from .rewrite import Rewrite
+
+IN_KINDS = ("input", "weight", "placeholder")
+COUNT_FOLLOWS = ("a graph count is set from another count's constant and follows it through the rewrite; check "
+                 "the value it gets")
+_NUMBER = re.compile(r"\s*(\d+)[uUlL]*\s*")
+
+
+def plan_counts(rw: Rewrite) -> None:
+    model = rw.float.source
+    if model is None or model.layer is None:
+        return
+    groups = _groups(rw)
+    conv = rw.conventions
+    updates: dict[str, int] = {}
+    for group, names in conv.count_constants:
+        for name in names:
+            c = model.constant(name)
+            if c is None or group not in groups or not _NUMBER.fullmatch(c.value):
+                continue  # an expression over sentinels stays: the verifier checks it
+            updates[name] = groups[group]
+            if int(_NUMBER.fullmatch(c.value).group(1)) != groups[group]:
+                rw.note(counts=(CountUpdate(name, groups[group]),))
+    before, after = _values(rw), _values(rw, updates)
+    settings = dict(conv.graph_counts)
+    for s in model.layer.settings:  # `opGraph.inTensorNum = 17;`
+        group = settings.get(s.what)
+        if group not in groups or group == "output":
+            continue
+        value = groups[group]
+        if _NUMBER.fullmatch(s.value) and s.value_span:
+            if int(_NUMBER.fullmatch(s.value).group(1)) != value:
+                rw.note(counts=(CountUpdate(s.what, value, setting=True),))
+        elif not _NUMBER.fullmatch(s.value):  # an expression: it follows the constants it names
+            old, new = evaluate(s.value, before), evaluate(s.value, after)
+            if old is not None and new is not None and old != new and new != value:
+                rw.note(followups=(Followup(COUNT_FOLLOWS, f"{model.layer.graph_var}.{s.what} = "
+                                                          f"{' '.join(s.value.split())} becomes {new} (was {old}); "
+                                                          f"the layer has {value}"),))
+    if rw.plan.removed_ops:
+        _shrink_node_room(rw, len(rw.plan.removed_ops))
+
+
+def _groups(rw: Rewrite) -> dict[str, int]:
+    kinds = [rw.graph.tensor_kind(t) for t in rw.graph.tensors()]
+    return {"input": sum(k in IN_KINDS for k in kinds), "intermediate": kinds.count("intermediate"),
+            "output": kinds.count("output")}
+
+
+def _values(rw: Rewrite, counts: dict[str, int] | None = None) -> dict[str, int]:
+    """Enum entries and the pair's constants with their values (``counts`` overriding constants)."""
+    names = dict(rw.float.meta["enum_info"].values)
+    for c in rw.float.source.constants:
+        v = (counts or {}).get(c.name, evaluate(c.value, names))
+        if v is not None:
+            names[c.name] = v
+    return names
+
+
+def _shrink_node_room(rw: Rewrite, removed: int) -> None:
+    """The node list's size (the literal or count constant `nodes.resize` names) drops by the nodes removed;
+    a layer sized only by the node counter needs nothing."""
+    model = rw.float.source
+    room = node_room(model)
+    if room is None:
+        fixed = [s for s in model.layer.settings if s.what == "nodes.resize" and s.value.strip() != "nodeId"]
+        if fixed:
+            raise LayerError(model.cpp.path, model.line("cpp", fixed[0].span[0]),
+                             f"nodes.resize({fixed[0].value.strip()}) is not sized by one literal or count constant; "
+                             "cannot remove the folded nodes")
+        return
+    which, value, span = (room.constant.file, room.constant.value, room.constant.value_span) if room.constant \
+        else ("cpp", room.setting.value, room.setting.value_span)
+    number = evaluate(value, _values(rw)) if span is not None else None
+    name = room.constant.name if room.constant else room.setting.what
+    if number is None:
+        raise LayerError(model.file(which).path, model.line(which, span[0] if span else 0),
+                         f"{name} = {value.strip()} cannot be evaluated; cannot remove the folded nodes")
+    rw.note(counts=(CountUpdate(name, number - removed, setting=room.constant is None),))

@@ -1,0 +1,51 @@
+"""The plan's names spelled: every token of the pair that names what the rewrite renames (a name qualified by
+another namespace is another's), whole words inside the pair's own strings (`opGraph.name`, log texts), the
+include guard, and the .cpp's include of its own header."""
+
+from __future__ import annotations
+
+from llm_transform.source.lexer import IDENT, STRING
+from llm_transform.source.names import replace_words
+
+from .text import Edits
+
+
+def write_renames(ed: Edits) -> dict[str, str]:
+    """The edits; returns old -> new of the identifiers renamed."""
+    names = {r.old: r.new for r in ed.plan.renames if r.kind not in ("guard", "header")}
+    if names:
+        _identifiers(ed, names)
+    for r in ed.plan.renames:
+        if r.kind == "guard":
+            for gd in ed.m.guards:
+                if gd.name == r.old:
+                    for s in gd.name_spans:
+                        ed.edit(gd.file, s[0], s[1] - s[0], r.new, "guard")
+        elif r.kind == "header":
+            _own_header(ed, r.old, r.new)
+    return names
+
+
+def _identifiers(ed: Edits, names: dict[str, str]) -> None:
+    renamed = replace_words(names)
+    own = {name.rsplit("::", 1)[-1] for _w, name, _s in ed.m.namespaces} | set(names) | {s.name for s in ed.m.structs}
+    for which in ("cpp", "h"):
+        if which == "h" and ed.m.h is None:
+            continue
+        toks = ed.m.file(which).tokens
+        for k, t in enumerate(toks):
+            # `atb::infer::SelfAttentionParam` is another type than the layer's own `SelfAttentionParam`: a
+            # name qualified by a namespace or class other than the pair's is not the pair's
+            foreign = k >= 2 and toks[k - 1].text == "::" and toks[k - 2].text not in own
+            if t.kind == IDENT and t.text in names and not foreign:
+                ed.edit(which, t.start, t.end - t.start, names[t.text], "rename")
+            elif t.kind == STRING and renamed(t.text) != t.text:
+                ed.edit(which, t.start, t.end - t.start, renamed(t.text), "rename in string")
+
+
+def _own_header(ed: Edits, old: str, new: str) -> None:
+    """The .cpp includes its own new header, whatever the names: the float header lacks the new fields."""
+    src = ed.m.cpp
+    for inc in ed.m.own_header_includes():
+        seg = src.text[inc.span[0]:inc.span[1]]
+        ed.edit("cpp", inc.span[0] + seg.rfind(old), len(old), new, "own header")
