@@ -128,6 +128,8 @@ class Conventions:
     mode_words: tuple[tuple[str, tuple[str, ...]], ...]
     file_prefixes: Pairs
     creator_prefix: str
+    node_suffix: str
+    param_suffix: str
     float_word: str
     layer_word: str
     role_suffixes: tuple[str, ...]

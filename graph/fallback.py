@@ -11,11 +11,11 @@ the flag instead of a branch: ``isDownQuant = !param.isFloatDownLayer``.
 from __future__ import annotations
 
 import dataclasses
-import re
 
 from .build import Variant
 from .conditions import literal
 from .layer_graph import LayerGraph
+from .naming import node_stem
 from .plan import Branch, FieldSet, Followup, NewField
 from .rewrite import Point, Rewrite, replace_change
 
@@ -134,7 +134,7 @@ def _flag_name(rw: Rewrite, site: str, node: str, used: list[str], taken: set[st
     template = rw.conventions.fallback_flag
     base = template.format(site=site[:1].upper() + site[1:])
     if base in used:  # a second point of the same site: named after its op
-        stem = re.sub(r"Node$", "", node.split("@")[0])
+        stem = node_stem(node, rw.conventions.node_suffix)
         base = template.format(site=stem[:1].upper() + stem[1:])
     name, k = base, 2
     while name in taken or name in used:

@@ -57,6 +57,13 @@ def type_name(name: str, words: list[str]) -> str:
     return name[: m.start()] + camel + m.group(1) if m else name + camel
 
 
+def node_stem(node: str, suffix: str) -> str:
+    """A node variable without its suffix and its number (``selfNormNode@2`` -> ``selfNorm``): what names made
+    after a node start with."""
+    base = node.split("@")[0]
+    return base[: -len(suffix)] if suffix and base.endswith(suffix) and base != suffix else base
+
+
 # -- the rewrite's names ---------------------------------------------------------------------------------
 RENAMED_TYPES = ("types the header defines besides the layer's own are renamed, so that the float and quant headers "
                  "can be included together; model code that uses them with the quant layer needs the new names")

@@ -4,8 +4,7 @@ copy inside the quant branch where a float fallback keeps the float form reading
 
 from __future__ import annotations
 
-import re
-
+from .naming import node_stem
 from .plan import FreshParam, OpChange, ParamSpelling
 from .rewrite import Rewrite
 
@@ -63,7 +62,8 @@ def _fresh(rw: Rewrite, items: list[tuple[str, OpChange]], var: str, taken: set[
            in_branch: bool = False) -> FreshParam:
     op, change = items[0]
     node = rw.float.graph.nodes[op]["node"]
-    base = re.sub(r"Node$", "", node.split("@")[0]) + "Param"
+    conv = rw.conventions
+    base = node_stem(node, conv.node_suffix) + conv.param_suffix
     name, k = base, 2
     while name in taken:
         name, k = f"{base}{k}", k + 1

@@ -3,11 +3,10 @@ fields each point reads, and the anti-outlier adds a quant norm absorbs."""
 
 from __future__ import annotations
 
-import re
-
 from .build import param_assigns
 from .catalogue import catalogue
 from .layer_graph import LayerGraph
+from .naming import node_stem
 from .plan import NewField, SiteNote
 from .rewrite import Point, Rewrite
 from .sites import no_layer_param, optional_io, reads_layer_param
@@ -136,7 +135,8 @@ def name_scale_fields(rw: Rewrite) -> None:
         base = names.get(point) or names.get(op if "#" not in point else point)
         base = base or names.get(label) if counts[label] == 1 else base
         if not base:
-            base = label if counts[label] == 1 else re.sub(r"Node$", "", op) + ("Down" if "#down" in point else "")
+            down = "Down" if "#down" in point else ""
+            base = label if counts[label] == 1 else node_stem(op, conv.node_suffix) + down
         scale, offset, k = conv.scale_field.format(base=base), conv.offset_field.format(base=base), 2
         while scale in used or offset in used:
             scale, offset = conv.scale_field.format(base=f"{base}{k}"), conv.offset_field.format(base=f"{base}{k}")

@@ -12,14 +12,14 @@ from .plan import Followup, OpChange
 from .quant_norms import add_input, fill, fresh_name, last_input, placeholder, weight_stem
 from .rewrite import Rewrite, Site
 
-UPGRADED = "V1 type upgraded to V2; check that the comm fields moved into commParam / commDownParam"
+UPGRADED = "V1 type upgraded to its V2 counterpart; check the fields it moved"
 DROPPED = "float assignment dropped: the upgraded type has no such field"
 SPLIT = "packed gate-up weight split into up and gate weights; the model must supply the two weights"
 KEPT_PACKED = ("packed gate-up MLP kept packed; the model must supply the packed weight's deqscale and bias in "
                "the up slots (without --keep-packed-mlp it is split)")
 NOT_SPLIT = "packed gate-up MLP not split"
-RECENT = ("fields set that older atb_speed versions lack; check that yours declares them (with your headers on -I "
-          "the verifier checks it)")
+RECENT = ("fields set that older versions of the library declaring the type lack; check that yours declares them "
+          "(with your headers on -I the verifier checks it)")
 _SITE_ORDER = ["", "up", "gate", "down"]
 
 
@@ -180,7 +180,9 @@ def _upgrade(rw: Rewrite, op: str, site: Site, change: OpChange) -> OpChange:
     keep = tuple(p for p in float_paths if p not in dropped) if dropped else change.keep_fields
     if dropped:
         rw.note(followups=(Followup(DROPPED, f"{op}: {site.type.name} has no field {', '.join(dropped)}"),))
-    rw.note(followups=(Followup(UPGRADED, f"{op}: {rw.float.param_type(op)} -> {site.type.name}"),))
+    moved = ", ".join(f"{a} -> {b}" for a, b in renames if any(p.split(".")[0] == a for p in float_paths))
+    rw.note(followups=(Followup(UPGRADED, f"{op}: {rw.float.param_type(op)} -> {site.type.name}"
+                                          + (f" ({moved})" if moved else "")),))
     return dataclasses.replace(change, type=site.type.name, callee=up.callee, renames=renames, dropped=dropped,
                                keep_fields=keep, include=up.include, old_include=up.old_include)
 

@@ -16,10 +16,6 @@ from .catalogue import catalogue
 from .conditions import holds
 from .layer_graph import OP, Finding, LayerGraph
 
-IN_COUNT = ("IN_TENSOR_COUNT",)
-OUT_COUNT = ("OUT_TENSOR_COUNT",)
-MID_COUNT = ("INTERMEDIATE_TENSOR_COUNT", "INTERNAL_TENSOR_COUNT", "INTERMIDATE_TENSOR_COUNT")
-
 
 def validate(lg: LayerGraph) -> list[Finding]:
     model: LayerSource = lg.source
@@ -56,9 +52,10 @@ def validate(lg: LayerGraph) -> list[Finding]:
     n_in = sum(1 for t, k in kinds.items() if k in ("input", "weight", "placeholder"))
     n_out = sum(1 for k in kinds.values() if k == "output")
     n_mid = sum(1 for k in kinds.values() if k == "intermediate")
-    for group, actual, what in ((IN_COUNT, n_in, "IN_*"), (OUT_COUNT, n_out, "OUT_*"),
-                                (MID_COUNT, n_mid, "intermediate")):
-        for cname in group:
+    actuals = {"input": n_in, "output": n_out, "intermediate": n_mid}
+    for what, names_of in catalogue().conventions.count_constants:
+        actual = actuals[what]
+        for cname in names_of:
             c = model.constant(cname)
             if c is None or not _read_elsewhere(model, c):
                 continue

@@ -204,7 +204,7 @@ def _reads_input_beside_x(lg: LayerGraph, op: str) -> bool:
 
 
 def target_prefix(sparse: bool) -> str:
-    return "sparse_quant" if sparse else "quant"
+    return dict(catalogue().conventions.file_prefixes)["sparse" if sparse else "quant"]
 
 
 def target_paths(cpp: Path, h: Path | None, out_dir: Path, sparse: bool) -> tuple[Path, Path | None]:

@@ -1,0 +1,83 @@
+"""The op catalogue is data with a schema: the shipped one loads and is coherent; an unknown, misspelt or
+missing key fails at load time naming the entry and the key; and no ATB name is spelled in the code of the
+floors instead."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from llm_transform.graph.catalogue import CatalogueError, catalogue, catalogue_data, load
+from tests.atb_words import ROOT, offences
+
+ROLES = {"norm", "linear", "parallel_linear", "mlp", "attention", "rope", "elementwise", "activation",
+         "communication", "split", "shape", "moe", "plugin", "unknown"}
+SLOT_STARTS = ("x", "w_", "b_", "d_", "i_", "gamma", "beta", "holder")
+
+
+def test_the_shipped_catalogue_loads_and_is_coherent():
+    cat = catalogue()
+    assert len(cat.types) > 30
+    for name, entry in cat.types.items():
+        assert entry.role in ROLES, name
+        for contract in (entry.quant, entry.sparse, entry.quant_linear_quant):
+            if contract is None:
+                continue
+            assert contract.slots and all(s.startswith(SLOT_STARTS) for s in contract.slots), name
+            assert contract.style is None or contract.style in cat.styles, name
+        if entry.upgrade is not None:
+            assert entry.upgrade.type in cat.types, name
+            assert cat.types[entry.upgrade.type].quant is not None, name
+    labels = dict(cat.conventions.point_labels)
+    assert set(labels) == {"norm->linear", "norm->mlp", "norm->parallel_linear", "parallel_linear", "mlp_down",
+                           "mlp_up"}
+
+
+def _data():
+    return copy.deepcopy(catalogue_data())
+
+
+@pytest.mark.parametrize(("change", "says"), [
+    (lambda d: d.update(typos={}), "unknown table 'typos'"),
+    (lambda d: d["types"]["atb::infer::LinearParam"].update(rol="linear"),
+     "types.'atb::infer::LinearParam': unknown key 'rol'"),
+    (lambda d: d["types"]["atb::infer::LinearParam"]["quant"].update(slot=["x"]),
+     "types.'atb::infer::LinearParam'.quant: unknown key 'slot'"),
+    (lambda d: d["types"]["atb::infer::RopeParam"].pop("role"), "types.'atb::infer::RopeParam': missing key 'role'"),
+    (lambda d: d["types"]["atb::infer::LinearParam"]["quant"].update(slots="x"),
+     "types.'atb::infer::LinearParam'.quant.slots: expected a list"),
+    (lambda d: d["conventions"].update(shared_beta=3), "conventions.shared_beta: expected str"),
+    (lambda d: d["conventions"].pop("placeholder"), "conventions: missing key 'placeholder'"),
+    (lambda d: d["styles"]["telechat"].update(betas="per-norm"), "styles.telechat: unknown key 'betas'"),
+])
+def test_a_misspelt_or_missing_key_fails_at_load(change, says):
+    data = _data()
+    change(data)
+    with pytest.raises(CatalogueError) as exc:
+        load(data)
+    assert says in str(exc.value)
+
+
+def _floors():
+    files = [p for d in ("graph", "render") for p in sorted((ROOT / d).glob("*.py"))]
+    files += [ROOT / "llm_transform" / n for n in ("pipeline.py", "verify.py", "api.py", "run.py", "new_errors.py",
+                                                   "discovery.py", "provenance.py", "__init__.py")]
+    return files
+
+
+def test_no_atb_name_is_spelled_in_the_code_of_the_floors():
+    """Types, fields, functions, headers and naming conventions come from the catalogue."""
+    assert offences(_floors()) == []
+
+
+def test_the_scan_finds_a_name_spelled_in_code(tmp_path):
+    bad = tmp_path / "bad.py"
+    bad.write_text('"""Docstrings may name LinearParam."""\nFIELD = "quantParam.isQuantOp"\nOK = "a plain word"\n')
+    bad_rel = ROOT / "tests" / "fixtures" / "_scan_probe.py"
+    bad_rel.write_text(bad.read_text())
+    try:
+        found = offences([bad_rel])
+    finally:
+        bad_rel.unlink()
+    assert (len(found) == 1 and "isQuantOp" in found[0]) or "quantParam" in found[0]
