@@ -91,6 +91,7 @@ def plan_names(rw) -> None:
         return
     names, moved = _identifier_names(model, words)
     renames += [Rename(old, new, kind) for old, (new, kind) in names.items()]
+    rw.graph.name = names.get(rw.graph.name, (rw.graph.name,))[0]  # the rewritten layer's function
     upper = spell(words, "upper_snake")
     renames += [Rename(gd.name, guard_name(gd.name, model.cpp.path.stem, upper), "guard") for gd in model.guards]
     rw.note(renames=tuple(renames))

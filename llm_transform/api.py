@@ -25,8 +25,10 @@ def checked_graph(model: LayerSource, cpp: Path, *, include_dirs: list[str] | No
                   clang: bool = True) -> LayerGraph:
     """libclang syntax check, graph, and the validation findings (with libclang's enum values where they
     are needed: an entry this tool cannot evaluate itself, or a directive inside an enum)."""
-    parsed = syntax_check(cpp, include_dirs_from_env(include_dirs), unsaved=model.header_as_included(),
-                          enums=needs_compiler_values(model)) if clang else ClangResult()
+    # libclang gets the bytes already read: each file goes from disk to the lexer and to libclang once
+    parsed = syntax_check(cpp, include_dirs_from_env(include_dirs), text=model.cpp.encode(),
+                          unsaved=model.header_as_included(), enums=needs_compiler_values(model)) if clang \
+        else ClangResult()
     lg = build_graph(model, parsed.enum_values)
     lg.meta["clang_enum_values"] = parsed.enum_values
     lg.meta["clang"] = parsed

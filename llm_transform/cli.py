@@ -221,13 +221,13 @@ def _fallback_sites(text: str, files: list[Path]) -> tuple[str, ...]:
 
 
 def _node_names(files: list[Path]) -> set[str]:
+    from .pipeline import read_model
     from .source.errors import LayerError
-    from .source.reader import read_pair
 
     nodes: set[str] = set()
     for cpp in files:
         try:
-            layer = read_pair(cpp).layer
+            layer = read_model(cpp).layer
         except LayerError:
             continue  # the run reports that file on its own
         nodes.update(n.var for n in layer.nodes)
@@ -500,10 +500,10 @@ def graph_command(source: Path, output: Path, quant: bool, sparse: bool, before_
 
             lg, before = load_layer(source, include_dirs=dirs), None
         else:
-            from .pipeline import transform_file
+            from .pipeline import rewrite_layer
 
-            r = transform_file(source, sparse=mode == "sparse", write=False, include_dirs=dirs)
-            lg, before = r.after, (r.before if before_after else None)
+            float_graph, lg, _ = rewrite_layer(source, sparse=mode == "sparse", include_dirs=dirs)
+            before = float_graph if before_after else None
     except LayerError as exc:
         click.echo(exc.one_line(), err=True)
         sys.exit(1)

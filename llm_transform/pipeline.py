@@ -128,26 +128,23 @@ def float_layer(cpp: Path, include_dirs: list[str] | None = None) -> tuple[Layer
     """The float pair read, classified and checked, or the LayerError that refuses it.
 
     Both modes of a file start from the same float layer, so the last few are kept, keyed by their bytes:
-    a run in both modes reads, lexes and parses each float pair once. Nothing downstream changes them
-    (the passes work on a copy of the graph)."""
+    a run in both modes lexes and parses each float pair once, and the bytes read go to the lexer and to
+    libclang. Nothing downstream changes them (the passes work on a copy of the graph)."""
     classify.check_name(cpp)
     h = header_for(cpp)
-    try:
-        cpp_bytes, h_bytes = cpp.read_bytes(), (h.read_bytes() if h else None)
-    except OSError:
-        cpp_bytes = h_bytes = None  # read_pair says what is wrong
-    key = (str(cpp.resolve()), cpp_bytes, str(h), h_bytes, tuple(include_dirs_from_env(include_dirs)))
-    if cpp_bytes is not None and key in _FLOAT_LAYERS:
+    data = _read(cpp, h)
+    key = (str(cpp.resolve()), str(h), data, tuple(include_dirs_from_env(include_dirs)))
+    if data is not None and key in _FLOAT_LAYERS:
         _FLOAT_LAYERS.move_to_end(key)
         found = _FLOAT_LAYERS[key]
         if isinstance(found, LayerError):
             raise LayerError(found.path, found.line, found.reason, kind=found.kind)
         return found
     try:
-        found = _checked_float_layer(cpp, h, cpp_bytes, h_bytes, include_dirs)
+        found = _checked_float_layer(cpp, h, data, include_dirs)
     except LayerError as exc:
         found = exc
-    if cpp_bytes is not None:
+    if data is not None:
         _FLOAT_LAYERS[key] = found
         while len(_FLOAT_LAYERS) > _FLOAT_LAYERS_KEPT:
             _FLOAT_LAYERS.popitem(last=False)
@@ -156,13 +153,39 @@ def float_layer(cpp: Path, include_dirs: list[str] | None = None) -> tuple[Layer
     return found
 
 
-def _checked_float_layer(cpp: Path, h: Path | None, cpp_bytes: bytes | None, h_bytes: bytes | None,
+def _read(cpp: Path, h: Path | None) -> tuple[bytes, bytes | None] | None:
+    try:
+        return cpp.read_bytes(), (h.read_bytes() if h else None)
+    except OSError:
+        return None  # read_pair says what is wrong
+
+
+_MODELS: OrderedDict[tuple, LayerSource] = OrderedDict()
+
+
+def read_model(cpp: Path, data: tuple[bytes, bytes | None] | None = None) -> LayerSource:
+    """The pair's source model from its bytes, read once per process for the same bytes (the command line's
+    checks of node names and the transform share it)."""
+    h = header_for(cpp)
+    data = data or _read(cpp, h)
+    if data is None:
+        return read_pair(cpp)  # says what is wrong
+    key = (str(cpp.resolve()), str(h), data)
+    if key not in _MODELS:
+        _MODELS[key] = read_pair(cpp, h, cpp_text=data[0], h_text=data[1])
+        while len(_MODELS) > _FLOAT_LAYERS_KEPT:
+            _MODELS.popitem(last=False)
+    _MODELS.move_to_end(key)
+    return _MODELS[key]
+
+
+def _checked_float_layer(cpp: Path, h: Path | None, data: tuple[bytes, bytes | None] | None,
                          include_dirs: list[str] | None) -> tuple[LayerSource, LayerGraph]:
     clock = _Stages(cpp)
     try:
-        model = read_pair(cpp) if cpp_bytes is None else read_pair(cpp, h, cpp_text=cpp_bytes, h_text=h_bytes)
+        model = read_model(cpp, data)
     except LayerError:
-        _classify_unread(cpp, h, cpp_bytes, h_bytes)  # a quant-aware layer is that, read or not
+        _classify_unread(cpp, h)  # a quant-aware layer is that, read or not
         raise
     clock.done("read")
     classify.check_content(model.cpp, model.h)
@@ -186,13 +209,13 @@ def _checked_float_layer(cpp: Path, h: Path | None, cpp_bytes: bytes | None, h_b
     return model, before
 
 
-def _classify_unread(cpp: Path, h: Path | None, cpp_bytes: bytes | None, h_bytes: bytes | None) -> None:
+def _classify_unread(cpp: Path, h: Path | None) -> None:
     """The content rules on a pair the reader could not read (a refusal says more than the reading error)."""
     from .source.source_file import SourceFile
 
     try:
-        src = SourceFile.from_bytes(cpp, cpp_bytes) if cpp_bytes is not None else SourceFile.read(cpp)
-        hdr = SourceFile.from_bytes(h, h_bytes) if h is not None and h_bytes is not None else None
+        src = SourceFile.read(cpp)
+        hdr = SourceFile.read(h) if h is not None else None
     except LayerError:
         return  # not even readable as text: the reading error says why
     classify.check_content(src, hdr)
@@ -252,7 +275,6 @@ def transform_file(cpp_path: str | Path, *, sparse: bool = False, write: bool = 
         raise _no_site(cpp, before, changes)
     rendered = spell(model, before, plan)
     clock.done("render")
-    after.name = rendered.renames.get(before.name, before.name)
     out_dir = Path(output_dir) if output_dir else cpp.parent
     target_cpp, target_h = target_paths(cpp, model.h.path if model.h else None, out_dir, sparse)
     cpp_bytes = model.cpp.encode(rendered.cpp)
@@ -270,6 +292,20 @@ def transform_file(cpp_path: str | Path, *, sparse: bool = False, write: bool = 
         write_pair(result, force=force, header=header)
         clock.done("write")
     return result
+
+
+def rewrite_layer(cpp_path: str | Path, *, sparse: bool = False, options: Options | None = None,
+                  include_dirs: list[str] | None = None) -> tuple[LayerGraph, LayerGraph, ChangeLog]:
+    """The float layer's graph, its rewrite's graph and change log, without spelling or verifying any text
+    (what a picture of the rewrite needs)."""
+    cpp = Path(cpp_path)
+    _, before = float_layer(cpp, include_dirs)
+    opts = dataclasses.replace(options or Options(), sparse=sparse)
+    after, plan = rewrite(before, opts)
+    changes = change_log(before, plan)
+    if not after.changed_ops():
+        raise _no_site(cpp, before, changes)
+    return before, after, changes
 
 
 def _log_changes(cpp: Path, before: LayerGraph, after: LayerGraph, changes: ChangeLog) -> None:

@@ -132,11 +132,14 @@ def run_one(job: Job) -> Outcome:
 
 
 def _diff(r) -> str:
+    """The diff of each target against its source, from the text already read (no second read)."""
     parts = []
-    for src, new, tgt in ((r.source_cpp, r.cpp_text, r.target_cpp), (r.source_h, r.h_text, r.target_h)):
-        if src is None or new is None:
+    model = r.before.source
+    for src, text, new, tgt in ((r.source_cpp, model.cpp, r.cpp_text, r.target_cpp),
+                                (r.source_h, model.h, r.h_text, r.target_h)):
+        if src is None or text is None or new is None:
             continue
-        old = src.read_bytes().decode("utf-8-sig").splitlines(keepends=True)
+        old = text.text.splitlines(keepends=True)
         parts.extend(unified_diff(old, new.decode("utf-8-sig").splitlines(keepends=True), str(src), str(tgt)))
     return "".join(parts)
 
