@@ -219,40 +219,16 @@ def node_variants(model: LayerSource, var: str) -> list[Variant]:
     ref = next(n for n in layer.nodes if n.var == var)
     creates = [c for c in layer.creates if c.node == var]
     lists = [lst for lst in layer.lists if lst.node == var]
-    atoms: list[str] = []
-
-    def note(cond) -> None:
-        for a, _ in cond:
-            if a not in atoms:
-                atoms.append(a)
-
-    note(ref.cond)
-    for c in creates:
-        note(c.cond)
-    for lst in lists:
-        note(lst.cond)
-        for e in lst.elems:
-            note(e.cond)
-            if e.ternary and e.ternary[0] not in atoms:
-                atoms.append(e.ternary[0])
+    atoms = _atoms(ref, creates, lists)
     if len(atoms) > MAX_ATOMS:
         raise LayerError(model.cpp.path, model.line("cpp", ref.span[0]),
                          f"node {var} depends on {len(atoms)} branch conditions; too many to model")
     results: dict[Any, Variant] = {}
     absent: list[Assignment] = []
     for asg in assignments(atoms):
-        if not holds(ref.cond, asg):
-            absent.append(asg)
-            continue
-        create = None
-        lists_now: dict[str, TensorList] = {}
-        for c in creates:
-            if holds(c.cond, asg):
-                create = c
-        for lst in lists:
-            if holds(lst.cond, asg):
-                lists_now[lst.which] = lst
-        if create is None and not lists_now:
+        create = next((c for c in reversed(creates) if holds(c.cond, asg)), None)
+        lists_now = {lst.which: lst for lst in lists if holds(lst.cond, asg)}
+        if not holds(ref.cond, asg) or (create is None and not lists_now):
             absent.append(asg)
             continue
         ins = _elems(lists_now.get("in"), asg)
@@ -273,6 +249,23 @@ def node_variants(model: LayerSource, var: str) -> list[Variant]:
             others = [a for w in variants if w is not v for a in w.group]
             v.condition = describe(v.group, others, atoms)
     return variants
+
+
+def _atoms(ref, creates, lists) -> list[str]:
+    """The branch conditions a node's setup depends on, in the order the source states them."""
+    atoms: list[str] = []
+    conds = [ref.cond, *(c.cond for c in creates)]
+    for lst in lists:
+        conds.append(lst.cond)
+        for e in lst.elems:
+            conds.append(e.cond)
+            if e.ternary:
+                conds.append(((e.ternary[0], True),))
+    for cond in conds:
+        for a, _ in cond:
+            if a not in atoms:
+                atoms.append(a)
+    return atoms
 
 
 def _elems(lst: TensorList | None, asg: Assignment) -> list[tuple[str, Cond]]:
@@ -304,21 +297,9 @@ def _slots(items: list[tuple[str, Cond]]) -> list[int]:
 def build_graph(model: LayerSource, clang_enum_values: dict[str, int] | None = None) -> LayerGraph:
     layer = model.layer
     assert layer is not None
-    cat = catalogue()
     g = OpGraph()
     info = read_enums(model, clang_enum_values)
-    declared: dict[str, int] = {}
-    for name, value, _e, _ in info.entries:
-        if name in declared:
-            continue
-        declared[name] = value
-        add_tensor(g, name, tensor_kind_by_name(name), value)
-    # ids counted at run time, then tensor-name strings: positions in declaration order after the enum's
-    for tv in [*layer.tensor_vars, *model.string_tensors]:
-        if tv.name not in declared:
-            declared[tv.name] = len(declared)
-            add_tensor(g, tv.name, tensor_kind_by_name(tv.name, tv.context), declared[tv.name],
-                       declared_at=(tv.file, tv.span))
+    _declare_tensors(g, model, info)
     ns_of_cpp = _namespaces_at(model, layer.func.span[0])
     order = 0
     written: dict[str, set[str]] = {}  # tensor -> the nodes that wrote it so far
@@ -332,54 +313,76 @@ def build_graph(model: LayerSource, clang_enum_values: dict[str, int] | None = N
             op_id = ref.var if len(variants) == 1 else f"{ref.var}[{v.condition}]"
             if op_id in g:
                 op_id = f"op:{op_id}"
-            create = v.create
-            written_type = None
-            callee = ""
-            param_var = None
-            if create is not None:
-                callee = create.callee
-                if create.is_new:
-                    written_type = create.callee
-                elif create.param is not None:
-                    written_type = create.param.type_text
-                    param_var = create.param.var
-                elif create.param_arg:
-                    m = re.match(r"\s*([\w:]+(?:<[^{(]*>)?)\s*[{(]", create.param_arg)
-                    written_type = m.group(1) if m else None
-                    param_var = create.param_arg.strip()
-            optype = cat.resolve(written_type, ns_of_cpp, callee)
-            role = "plugin" if create is not None and create.is_new else optype.role
-            g.add_node(op_id, kind=OP, name=op_id, node=ref.var, order=order, role=role,
-                       param_type=optype.name or (written_type or ""), param_var=param_var, callee=callee,
-                       condition=v.condition, variant=v)
+            g.add_node(op_id, kind=OP, name=op_id, node=ref.var, order=order, condition=v.condition, variant=v,
+                       **_op_type(v.create, ns_of_cpp))
             order += 1
             if v.optional_io:
                 g.nodes[op_id]["optional_io"] = True
-            for k, t in enumerate(v.inputs):
-                if t not in g:
-                    add_tensor(g, t, "undeclared", float("inf"))
-                # an input read after this op's own earlier write reads the newest version
-                node_t = _latest(g, t)
-                _edge(g, node_t, op_id, v.in_slots[k], v.condition, v.in_conds[k])
-            for k, t in enumerate(v.outputs):
-                slot, when = v.out_slots[k], v.out_conds[k]
-                if t not in g:
-                    add_tensor(g, t, "undeclared", float("inf"))
-                target = t
-                if g.nodes[t]["tensor_kind"] in ("input", "placeholder", "weight") or t in v.inputs or (
-                    t in written and (not v.condition or written[t] - {ref.var})
-                ):
-                    # written in place (KV cache) or rewritten: a new version keeps the graph acyclic
-                    n = 2
-                    while f"{t}#{n}" in g:
-                        n += 1
-                    target = f"{t}#{n}"
-                    attrs = {kk: vv for kk, vv in g.nodes[t].items() if kk not in ("name", "role_in")}
-                    g.add_node(target, name=t, version=n, role_in={}, **attrs)
-                written.setdefault(t, set()).add(ref.var)
-                _edge(g, op_id, target, slot, v.condition, when)
+            _wire(g, op_id, v, written)
     _mark_weights(lg)
     return lg
+
+
+def _declare_tensors(g: OpGraph, model: LayerSource, info: EnumInfo) -> None:
+    """The enum's entries, then the ids counted at run time and the tensor-name strings: positions in
+    declaration order after the enum's."""
+    declared: dict[str, int] = {}
+    for name, value, _e, _ in info.entries:
+        if name not in declared:
+            declared[name] = value
+            add_tensor(g, name, tensor_kind_by_name(name), value)
+    for tv in [*model.layer.tensor_vars, *model.string_tensors]:
+        if tv.name not in declared:
+            declared[tv.name] = len(declared)
+            add_tensor(g, tv.name, tensor_kind_by_name(tv.name, tv.context), declared[tv.name],
+                       declared_at=(tv.file, tv.span))
+
+
+def _op_type(create, ns_of_cpp) -> dict[str, Any]:
+    """What an op's creation says of it: the param type written (resolved in the catalogue), the param
+    variable, the callee."""
+    written_type = None
+    callee = ""
+    param_var = None
+    if create is not None:
+        callee = create.callee
+        if create.is_new:
+            written_type = create.callee
+        elif create.param is not None:
+            written_type = create.param.type_text
+            param_var = create.param.var
+        elif create.param_arg:
+            m = re.match(r"\s*([\w:]+(?:<[^{(]*>)?)\s*[{(]", create.param_arg)
+            written_type = m.group(1) if m else None
+            param_var = create.param_arg.strip()
+    optype = catalogue().resolve(written_type, ns_of_cpp, callee)
+    role = "plugin" if create is not None and create.is_new else optype.role
+    return {"role": role, "param_type": optype.name or (written_type or ""), "param_var": param_var,
+            "callee": callee}
+
+
+def _wire(g: OpGraph, op_id: str, v: Variant, written: dict[str, set[str]]) -> None:
+    for k, t in enumerate(v.inputs):
+        if t not in g:
+            add_tensor(g, t, "undeclared", float("inf"))
+        # an input read after this op's own earlier write reads the newest version
+        _edge(g, _latest(g, t), op_id, v.in_slots[k], v.condition, v.in_conds[k])
+    for k, t in enumerate(v.outputs):
+        if t not in g:
+            add_tensor(g, t, "undeclared", float("inf"))
+        target = t
+        if g.nodes[t]["tensor_kind"] in ("input", "placeholder", "weight") or t in v.inputs or (
+            t in written and (not v.condition or written[t] - {v.node})
+        ):
+            # written in place (KV cache) or rewritten: a new version keeps the graph acyclic
+            n = 2
+            while f"{t}#{n}" in g:
+                n += 1
+            target = f"{t}#{n}"
+            attrs = {kk: vv for kk, vv in g.nodes[t].items() if kk not in ("name", "role_in")}
+            g.add_node(target, name=t, version=n, role_in={}, **attrs)
+        written.setdefault(t, set()).add(v.node)
+        _edge(g, op_id, target, v.out_slots[k], v.condition, v.out_conds[k])
 
 
 def _and(a: str, b: str) -> str:

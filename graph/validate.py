@@ -30,15 +30,7 @@ def validate(lg: LayerGraph) -> list[Finding]:
             path, line = at
         out.append(Finding(sev, msg, path, line, code, subject))
 
-    for msg, which, off in info.problems:
-        add("error", msg, which, off, code="enum")
-    # libclang evaluates enum constants reliably even without the ATB headers: a disagreement means the
-    # tool misread the enum, and every slot it would wire is suspect
-    clang_values = lg.meta.get("clang_enum_values") or {}
-    for name, value, e, idx in info.entries:
-        if name in clang_values and clang_values[name] != value:
-            add("error", f"enum entry {name} is {clang_values[name]} for libclang but {value} for the tool; "
-                "please report this file", e.file, e.entries[idx].span[0], code="enum-clang", subject=name)
+    _check_enum_reading(lg, info, add)
     if not info.entries and not model.layer.tensor_vars and not model.string_tensors:
         add("error", "no tensor ids found: no enum, no ids counted at run time, no tensor-name lists", "cpp",
             model.layer.func.span[0], code="no-enum")
@@ -49,10 +41,34 @@ def validate(lg: LayerGraph) -> list[Finding]:
         if v is not None:
             names[c.name] = v
     kinds = {t: lg.tensor_kind(t) for t in lg.tensors()}
-    n_in = sum(1 for t, k in kinds.items() if k in ("input", "weight", "placeholder"))
-    n_out = sum(1 for k in kinds.values() if k == "output")
-    n_mid = sum(1 for k in kinds.values() if k == "intermediate")
-    actuals = {"input": n_in, "output": n_out, "intermediate": n_mid}
+    actuals = {
+        "input": sum(1 for k in kinds.values() if k in ("input", "weight", "placeholder")),
+        "output": sum(1 for k in kinds.values() if k == "output"),
+        "intermediate": sum(1 for k in kinds.values() if k == "intermediate"),
+    }
+    _check_count_constants(model, names, actuals, add)
+    _check_id_ranges(info, kinds, actuals, add)
+    _check_graph_counts(model, names, actuals, add)
+    _check_nodes(lg, model, names, add)
+    _check_own_names(lg, model, add)
+    _check_dataflow(lg, model, add)
+    _check_fields(lg, add)
+    return out
+
+
+def _check_enum_reading(lg: LayerGraph, info: EnumInfo, add) -> None:
+    for msg, which, off in info.problems:
+        add("error", msg, which, off, code="enum")
+    # libclang evaluates enum constants reliably even without the ATB headers: a disagreement means the
+    # tool misread the enum, and every slot it would wire is suspect
+    clang_values = lg.meta.get("clang_enum_values") or {}
+    for name, value, e, idx in info.entries:
+        if name in clang_values and clang_values[name] != value:
+            add("error", f"enum entry {name} is {clang_values[name]} for libclang but {value} for the tool; "
+                "please report this file", e.file, e.entries[idx].span[0], code="enum-clang", subject=name)
+
+
+def _check_count_constants(model: LayerSource, names: dict[str, int], actuals: dict[str, int], add) -> None:
     for what, names_of in catalogue().conventions.count_constants:
         actual = actuals[what]
         for cname in names_of:
@@ -66,8 +82,12 @@ def validate(lg: LayerGraph) -> list[Finding]:
             elif v != actual:
                 add("error", f"{cname} is {v} but the enum has {actual} {what} entries", c.file, c.span[0],
                     code="count", subject=cname)
-    # a graph numbers its inputs first, then its outputs, then its intermediates: an id outside its
-    # kind's range (an input entry placed after the outputs) makes the graph read another tensor
+
+
+def _check_id_ranges(info: EnumInfo, kinds: dict[str, str], actuals: dict[str, int], add) -> None:
+    """A graph numbers its inputs first, then its outputs, then its intermediates: an id outside its kind's
+    range (an input entry placed after the outputs) makes the graph read another tensor."""
+    n_in, n_out = actuals["input"], actuals["output"]
     ranges = {"input": (0, n_in), "output": (n_in, n_in + n_out), "intermediate": (n_in + n_out, None)}
     for name, value, e, idx in info.entries:
         kind = {"weight": "input", "placeholder": "input"}.get(kinds.get(name, ""), kinds.get(name, ""))
@@ -77,13 +97,17 @@ def validate(lg: LayerGraph) -> list[Finding]:
             add("error", f"enum entry {name} is {value}, but the graph numbers its {kind}s {span}; entries go "
                 "inputs first, then outputs, then intermediates", e.file, e.entries[idx].span[0],
                 code="id-range", subject=name)
-    # `opGraph.inTensorNum = 17;` written as a literal is a count like the constants; one set from another
-    # group's count (`internalTensorNum = IN_TENSOR_COUNT`, seen in real layers) changes with the rewrite
+
+
+def _check_graph_counts(model: LayerSource, names: dict[str, int], actuals: dict[str, int], add) -> None:
+    """`opGraph.inTensorNum = 17;` written as a literal is a count like the constants; one set from another
+    group's count (`internalTensorNum = IN_TENSOR_COUNT`, seen in real layers) changes with the rewrite."""
+    groups = dict(catalogue().conventions.graph_counts)
     for s in model.layer.settings:
-        actual = {"inTensorNum": n_in, "outTensorNum": n_out, "internalTensorNum": n_mid}.get(s.what)
-        v = s.value.strip().rstrip("uUlL")
-        if actual is None:
+        if s.what not in groups:
             continue
+        actual = actuals[groups[s.what]]
+        v = s.value.strip().rstrip("uUlL")
         if v.isdigit() and int(v) != actual:
             add("error", f"{model.layer.graph_var}.{s.what} is {v} but the enum has {actual}", "cpp", s.span[0],
                 code="count", subject=s.what)
@@ -91,11 +115,6 @@ def validate(lg: LayerGraph) -> list[Finding]:
             add("warning", f"{model.layer.graph_var}.{s.what} = {' '.join(s.value.split())} is {value} but the "
                 f"enum has {actual}; it follows that expression through the rewrite", "cpp", s.span[0],
                 code="count-expression", subject=s.what)
-    _check_nodes(lg, model, names, add)
-    _check_own_names(lg, model, add)
-    _check_dataflow(lg, model, add)
-    _check_fields(lg, add)
-    return out
 
 
 _NAMED = re.compile(r"^(?:unknown type name|use of undeclared identifier|no member named) '(\w+)'"

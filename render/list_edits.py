@@ -45,68 +45,89 @@ def _rewrite_steps(ed: Edits, op: str, lst: TensorList, held: list[int], old: li
     is read only under a branch, or comes from a list something else reads too; new elements follow the
     last one the op reads, in its brace list or as pushes like its push."""
     src = ed.m.cpp
-    where = {id(e): st for st in lst.steps for e in st.elems}
-    by_span = {e.span: st for st in lst.steps for e in st.elems}
     elems = [lst.elems[k] for k in held]
-
-    def refuse(e, why: str) -> LayerError:
-        return LayerError(src.path, src.line_of(e.span[0]), f"{op}: {why}; the tool cannot place the rewrite there")
-
     if len(elems) != len(old) or any(e.text != o and not (e.ternary and o in e.ternary[1:])
                                      for e, o in zip(elems, old, strict=True)):
         raise LayerError(src.path, src.line_of(lst.span[0]), f"internal: {op}'s list reads {old}; please report "
                          "this file")
-    for i, e in enumerate(elems[: len(new)]):
-        if e.text == new[i] or (e.ternary and new[i] in e.ternary[1:]):
-            continue
-        step = where.get(id(e)) or by_span.get(e.span)
-        if e.ternary:
-            raise refuse(e, f"slot {i} is a choice between tensors that the rewrite must change")
-        if e.optional:
-            raise refuse(e, f"slot {i} is read only under a branch")
-        if step is not None and step.kind == "append" and step.shared:
-            raise refuse(e, f"slot {i} comes from {step.source}, which other lists read too")
-        if step is not None and step.kind in ("rename", "replace"):
-            raise refuse(e, f"slot {i} is renamed by position")
-        ed.edit("cpp", e.span[0], e.span[1] - e.span[0], _spelled(lst, new[i]), "list slot")
-    braces = {e.span: p for st in lst.steps for p in (st, *st.parts) if p.brace for e in p.elems}
-    for step in {id(p): p for p in braces.values()}.values():  # brace lists whose lines grew: wrapped
-        mine = [k for k, e in enumerate(elems) if braces.get(e.span) is step]
-        if step.brace is not None and mine and mine == list(range(mine[0], mine[-1] + 1)) and mine[-1] < len(new):
-            part = TensorList(lst.node, lst.which, [elems[k] for k in mine], step.span, step.brace, step.cond,
-                              lst.named)
-            _rewrap(ed, part, [new[k] for k in mine])
+    steps = _Steps(ed, op, lst)
+    steps.change_slots(elems, new)
+    steps.rewrap_braces(elems, new)
     if len(new) < len(old):
         raise LayerError(src.path, src.line_of(lst.span[0]), f"{lst.node}: the rewrite would drop inputs; "
                          "not supported")
-    if len(new) == len(old):
-        return
-    last = elems[-1]
-    step = where.get(id(last)) or by_span.get(last.span)
-    tail = new[len(old):]
-    if step is None:  # the node's own brace list, pushed onto later: its last element is in the brace
-        part = TensorList(lst.node, lst.which, [e for e in lst.elems if by_span.get(e.span) is None],
-                          lst.span, lst.brace, lst.cond, lst.named)
-        _append_in_brace(ed, part, last, tail)
-    elif step.kind in ("init", "assign") and step.brace is not None and step.elems[-1].span == last.span \
-            and not last.optional:
-        part = TensorList(lst.node, lst.which, step.elems, step.span, step.brace, step.cond, lst.named)
-        _append_in_brace(ed, part, last, tail)
-    elif step.kind == "push" and not last.optional and last.ternary is None:
-        stmt = src.text[step.span[0]:step.span[1]]
-        at = _outer(last)
-        form = src.text[at[0]:at[1]]
-        name_at = (last.span[0] - at[0], last.span[1] - at[0])
-        lines = []
-        for n in tail:
-            item = form[:name_at[0]] + _spelled(lst, n) + form[name_at[1]:]
-            lines.append(stmt[:at[0] - step.span[0]] + item + stmt[at[1] - step.span[0]:])
-        end = ed.line_end("cpp", step.span[1])
-        ed.edit("cpp", end, 0, "".join(f"{src.newline}{step.indent}{ln}" for ln in lines), "list push")
-    else:
-        what = {"append": f"comes from {step.source}", "push": "is pushed under a branch"}.get(
-            step.kind, "is not written where a new one can follow")
-        raise refuse(last, f"the last tensor its list holds ({last.text}) {what}")
+    if len(new) > len(old):
+        steps.append_tail(elems[-1], new[len(old):])
+
+
+class _Steps:
+    """Where each element of a list built in steps was written, and the edits at those places."""
+
+    def __init__(self, ed: Edits, op: str, lst: TensorList) -> None:
+        self.ed, self.op, self.lst, self.src = ed, op, lst, ed.m.cpp
+        self.where = {id(e): st for st in lst.steps for e in st.elems}
+        self.by_span = {e.span: st for st in lst.steps for e in st.elems}
+
+    def step_of(self, e):
+        return self.where.get(id(e)) or self.by_span.get(e.span)
+
+    def refuse(self, e, why: str) -> LayerError:
+        return LayerError(self.src.path, self.src.line_of(e.span[0]),
+                          f"{self.op}: {why}; the tool cannot place the rewrite there")
+
+    def change_slots(self, elems: list, new: list[str]) -> None:
+        for i, e in enumerate(elems[: len(new)]):
+            if e.text == new[i] or (e.ternary and new[i] in e.ternary[1:]):
+                continue
+            step = self.step_of(e)
+            if e.ternary:
+                raise self.refuse(e, f"slot {i} is a choice between tensors that the rewrite must change")
+            if e.optional:
+                raise self.refuse(e, f"slot {i} is read only under a branch")
+            if step is not None and step.kind == "append" and step.shared:
+                raise self.refuse(e, f"slot {i} comes from {step.source}, which other lists read too")
+            if step is not None and step.kind in ("rename", "replace"):
+                raise self.refuse(e, f"slot {i} is renamed by position")
+            self.ed.edit("cpp", e.span[0], e.span[1] - e.span[0], _spelled(self.lst, new[i]), "list slot")
+
+    def rewrap_braces(self, elems: list, new: list[str]) -> None:
+        """Brace lists whose lines grew are wrapped again."""
+        lst = self.lst
+        braces = {e.span: p for st in lst.steps for p in (st, *st.parts) if p.brace for e in p.elems}
+        for step in {id(p): p for p in braces.values()}.values():
+            mine = [k for k, e in enumerate(elems) if braces.get(e.span) is step]
+            if step.brace is not None and mine and mine == list(range(mine[0], mine[-1] + 1)) \
+                    and mine[-1] < len(new):
+                part = TensorList(lst.node, lst.which, [elems[k] for k in mine], step.span, step.brace, step.cond,
+                                  lst.named)
+                _rewrap(self.ed, part, [new[k] for k in mine])
+
+    def append_tail(self, last, tail: list[str]) -> None:
+        lst, src = self.lst, self.src
+        step = self.step_of(last)
+        if step is None:  # the node's own brace list, pushed onto later: its last element is in the brace
+            part = TensorList(lst.node, lst.which, [e for e in lst.elems if self.by_span.get(e.span) is None],
+                              lst.span, lst.brace, lst.cond, lst.named)
+            _append_in_brace(self.ed, part, last, tail)
+        elif step.kind in ("init", "assign") and step.brace is not None and step.elems[-1].span == last.span \
+                and not last.optional:
+            part = TensorList(lst.node, lst.which, step.elems, step.span, step.brace, step.cond, lst.named)
+            _append_in_brace(self.ed, part, last, tail)
+        elif step.kind == "push" and not last.optional and last.ternary is None:
+            stmt = src.text[step.span[0]:step.span[1]]
+            at = _outer(last)
+            form = src.text[at[0]:at[1]]
+            name_at = (last.span[0] - at[0], last.span[1] - at[0])
+            lines = []
+            for n in tail:
+                item = form[:name_at[0]] + _spelled(lst, n) + form[name_at[1]:]
+                lines.append(stmt[:at[0] - step.span[0]] + item + stmt[at[1] - step.span[0]:])
+            end = self.ed.line_end("cpp", step.span[1])
+            self.ed.edit("cpp", end, 0, "".join(f"{src.newline}{step.indent}{ln}" for ln in lines), "list push")
+        else:
+            what = {"append": f"comes from {step.source}", "push": "is pushed under a branch"}.get(
+                step.kind, "is not written where a new one can follow")
+            raise self.refuse(last, f"the last tensor its list holds ({last.text}) {what}")
 
 def _append_in_brace(ed: Edits, part: TensorList, last: ListElem, tail: list[str]) -> None:
     """New elements after ``last`` inside its brace list, wrapped like it."""
