@@ -9,7 +9,7 @@ from typing import Any
 import networkx as nx
 
 from llm_transform.source.errors import LayerError
-from llm_transform.source.lexer import PREPROC
+from llm_transform.source.lexer import IDENT, PREPROC
 from llm_transform.source.model import (
     Constant,
     CreateCall,
@@ -99,6 +99,53 @@ def node_room(model: LayerSource) -> NodeRoom | None:
     if len(names) > 1 or (not names and not re.fullmatch(r"\s*\d+[uUlL]*\s*", fixed[0].value)):
         return None
     return NodeRoom(fixed[0], names[0] if names else None)
+
+
+def count_values(model: LayerSource, info: EnumInfo, counts: dict[str, int] | None = None) -> dict[str, int]:
+    """Enum entries and the pair's constants with their values (``counts`` overriding constants)."""
+    names = dict(info.values)
+    for c in model.constants:
+        v = (counts or {}).get(c.name, evaluate(c.value, names))
+        if v is not None:
+            names[c.name] = v
+    return names
+
+
+def read_elsewhere(model: LayerSource, names: set[str]) -> set[str]:
+    """The constants among ``names`` that something besides their declaration names (a layer whose counts
+    follow its tensor-name lists may keep an old count constant that nothing reads)."""
+    decls = {n: c for n in names if (c := model.constant(n)) is not None}
+    found: set[str] = set()
+    for which, src in (("cpp", model.cpp), ("h", model.h)):
+        if src is None:
+            continue
+        for t in src.tokens:
+            if t.kind == IDENT and t.text in decls and t.text not in found:
+                c = decls[t.text]
+                if not (c.file == which and c.span[0] <= t.start < c.span[1]):
+                    found.add(t.text)
+    return found
+
+
+def declared_counts(model: LayerSource, values: dict[str, int],
+                    settings: dict[str, int] | None = None) -> dict[str, tuple[str, int]]:
+    """What the layer says each tensor group counts: every count constant something reads and every graph
+    count written as a number, with its group and value (``settings`` overriding the graph counts)."""
+    conv = catalogue().conventions
+    out: dict[str, tuple[str, int]] = {}
+    constants = {name: group for group, names in conv.count_constants for name in names}
+    for name in read_elsewhere(model, set(constants)):
+        if (v := values.get(name)) is not None:
+            out[name] = (constants[name], v)
+    groups = dict(conv.graph_counts)
+    for s in model.layer.settings:
+        if s.what in groups and not s.cond:
+            v = (settings or {}).get(s.what)
+            if v is None and (m := re.fullmatch(r"\s*(\d+)[uUlL]*\s*", s.value)):
+                v = int(m.group(1))
+            if v is not None:
+                out[s.what] = (groups[s.what], v)
+    return out
 
 
 def needs_compiler_values(model: LayerSource) -> bool:
@@ -305,6 +352,7 @@ def build_graph(model: LayerSource, clang_enum_values: dict[str, int] | None = N
     written: dict[str, set[str]] = {}  # tensor -> the nodes that wrote it so far
     lg = LayerGraph(g, name=layer.func.name, path=str(model.cpp.path), source=model)
     lg.meta["enum_info"] = info
+    lg.meta["declared_counts"] = declared_counts(model, count_values(model, info))
     lg.meta["variants"] = {}
     for ref in layer.nodes:
         variants = node_variants(model, ref.var)

@@ -8,7 +8,7 @@ import re
 
 from llm_transform.source.errors import LayerError
 
-from .build import evaluate, node_room
+from .build import count_values, declared_counts, evaluate, node_room
 from .plan import CountUpdate, Followup
 from .rewrite import Rewrite
 
@@ -35,12 +35,14 @@ def plan_counts(rw: Rewrite) -> None:
                 rw.note(counts=(CountUpdate(name, groups[group]),))
     before, after = _values(rw), _values(rw, updates)
     settings = dict(conv.graph_counts)
+    set_to: dict[str, int] = {}
     for s in model.layer.settings:  # `opGraph.inTensorNum = 17;`
         group = settings.get(s.what)
         if group not in groups or group == "output":
             continue
         value = groups[group]
         if _NUMBER.fullmatch(s.value) and s.value_span:
+            set_to[s.what] = value
             if int(_NUMBER.fullmatch(s.value).group(1)) != value:
                 rw.note(counts=(CountUpdate(s.what, value, setting=True),))
         elif not _NUMBER.fullmatch(s.value):  # an expression: it follows the constants it names
@@ -49,6 +51,9 @@ def plan_counts(rw: Rewrite) -> None:
                 rw.note(followups=(Followup(COUNT_FOLLOWS, f"{model.layer.graph_var}.{s.what} = "
                                                           f"{' '.join(s.value.split())} becomes {new} (was {old}); "
                                                           f"the layer has {value}"),))
+    # what the rewritten layer will say it counts, for lint to hold against its graph
+    # (a count written as an expression over the enum's sentinels is the verifier's to check)
+    rw.graph.meta["declared_counts"] = declared_counts(model, updates, set_to)
     if rw.plan.removed_ops:
         _shrink_node_room(rw, len(rw.plan.removed_ops))
 
@@ -60,13 +65,7 @@ def _groups(rw: Rewrite) -> dict[str, int]:
 
 
 def _values(rw: Rewrite, counts: dict[str, int] | None = None) -> dict[str, int]:
-    """Enum entries and the pair's constants with their values (``counts`` overriding constants)."""
-    names = dict(rw.float.meta["enum_info"].values)
-    for c in rw.float.source.constants:
-        v = (counts or {}).get(c.name, evaluate(c.value, names))
-        if v is not None:
-            names[c.name] = v
-    return names
+    return count_values(rw.float.source, rw.float.meta["enum_info"], counts)
 
 
 def _shrink_node_room(rw: Rewrite, removed: int) -> None:

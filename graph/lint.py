@@ -136,7 +136,7 @@ def _counts(lg: LayerGraph, out: list[Finding]) -> None:
         if group in kinds:
             kinds[group] += 1
     actual = {**kinds, "nodes": len({lg.graph.nodes[o]["node"] for o in lg.ops()})}
-    for group, value in declared.items():
-        if group in actual and value is not None and value != actual[group]:
-            out.append(_finding(f"the layer declares {value} {group} but the graph has {actual[group]}", "count",
-                                group))
+    for name, (group, value) in declared.items():
+        if group in actual and value != actual[group]:
+            out.append(_finding(f"{name} says {value} {group} tensors but the graph has {actual[group]}", "count",
+                                name))

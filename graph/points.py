@@ -154,9 +154,10 @@ def fold_anti_outlier(rw: Rewrite) -> None:
     creates = [rw.float.graph.nodes[o]["variant"].create for o in rw.float.ops()]
     gone_params: list[str] = []
     seen: set[int] = set()
-    for op, (add_op, beta, _) in rw.folds.items():
-        norm_out = rw.float.outputs_of(op)[0]
+    for op, (add_op, beta, add_out) in rw.folds.items():
+        norm_out, *more = rw.float.outputs_of(op)
         rw.graph.remove(add_op, norm_out)
+        rw.graph.rewire(op, rw.float.inputs_of(op), [add_out, *more])  # the norm writes what the add wrote
         rw.note(removed_ops=(SiteNote(add_op, f"anti-outlier beta {beta} folded into {op}"),),
                 removed_tensors=(norm_out,))
         create = rw.float.graph.nodes[add_op]["variant"].create

@@ -121,14 +121,20 @@ def passes(opts: Options) -> list[Pass]:
     return [*steps, plan_params, plan_counts, plan_names, plan_user_followups]
 
 
-def rewrite(lg: LayerGraph, opts: Options) -> tuple[LayerGraph, Plan]:
-    """The float layer graph's rewrite: the new graph and the plan of every decision."""
+def rewrite(lg: LayerGraph, opts: Options,
+            after_pass: Callable[[str, LayerGraph], None] | None = None) -> tuple[LayerGraph, Plan]:
+    """The float layer graph's rewrite: the new graph and the plan of every decision. ``after_pass`` sees
+    the graph after each pass (the tests lint it there); under debug logging lint's findings are logged."""
     names = set(lg.tensors())
-    rw = Rewrite(lg, lg.detached(), opts, Plan(mode="sparse" if opts.sparse else "quant"), names=names,
+    work = lg.detached()
+    work.meta.pop("declared_counts", None)  # unknown until the counts pass says what the new layer declares
+    rw = Rewrite(lg, work, opts, Plan(mode="sparse" if opts.sparse else "quant"), names=names,
                  lower_names=sum(t.islower() for t in names) > len(names) / 2)
     debug = log.isEnabledFor(logging.DEBUG)
     for step in passes(opts):
         step(rw)
+        if after_pass is not None:
+            after_pass(step.__name__, rw.graph)
         if debug:
             for f in lint(rw.graph):
                 log.debug("%s: lint after %s: %s", lg.path, step.__name__, f.message)

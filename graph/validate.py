@@ -8,10 +8,9 @@ from pathlib import Path
 
 import networkx as nx
 
-from llm_transform.source.lexer import IDENT
 from llm_transform.source.model import LayerSource
 
-from .build import EnumInfo, evaluate, node_room, param_assigns
+from .build import EnumInfo, count_values, evaluate, node_room, param_assigns, read_elsewhere
 from .catalogue import catalogue
 from .conditions import holds
 from .layer_graph import OP, Finding, LayerGraph
@@ -35,11 +34,7 @@ def validate(lg: LayerGraph) -> list[Finding]:
         add("error", "no tensor ids found: no enum, no ids counted at run time, no tensor-name lists", "cpp",
             model.layer.func.span[0], code="no-enum")
         return out
-    names = dict(info.values)
-    for c in model.constants:
-        v = evaluate(c.value, names)
-        if v is not None:
-            names[c.name] = v
+    names = count_values(model, info)
     kinds = {t: lg.tensor_kind(t) for t in lg.tensors()}
     actuals = {
         "input": sum(1 for k in kinds.values() if k in ("input", "weight", "placeholder")),
@@ -69,11 +64,13 @@ def _check_enum_reading(lg: LayerGraph, info: EnumInfo, add) -> None:
 
 
 def _check_count_constants(model: LayerSource, names: dict[str, int], actuals: dict[str, int], add) -> None:
-    for what, names_of in catalogue().conventions.count_constants:
+    counts = catalogue().conventions.count_constants
+    read = read_elsewhere(model, {n for _, names_of in counts for n in names_of})
+    for what, names_of in counts:
         actual = actuals[what]
         for cname in names_of:
             c = model.constant(cname)
-            if c is None or not _read_elsewhere(model, c):
+            if c is None or cname not in read:
                 continue
             v = names.get(cname)
             if v is None:
@@ -152,19 +149,6 @@ def _check_own_names(lg: LayerGraph, model: LayerSource, add) -> None:
                 f"{name if unknown_own else scope}", code="own-name", subject=name,
                 at=(d.file or lg.path or "", d.line))
             return
-
-
-def _read_elsewhere(model: LayerSource, c) -> bool:
-    """Whether anything but its declaration names the constant (a layer whose counts follow its tensor-name
-    lists may keep an old count constant that nothing reads)."""
-    for which in ("cpp", "h"):
-        src = model.cpp if which == "cpp" else model.h
-        if src is None:
-            continue
-        if any(t.kind == IDENT and t.text == c.name and not (c.file == which and c.span[0] <= t.start < c.span[1])
-               for t in src.tokens):
-            return True
-    return False
 
 
 def _check_fields(lg: LayerGraph, add) -> None:
