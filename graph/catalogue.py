@@ -113,6 +113,12 @@ def _split_template(name: str) -> tuple[str, str | None]:
 
 
 @cache
-def catalogue() -> Catalogue:
+def catalogue_data() -> dict[str, Any]:
+    """The catalogue's TOML as read, for the tables another floor reads itself."""
     with _CATALOGUE_PATH.open("rb") as fh:
-        return Catalogue(tomllib.load(fh))
+        return tomllib.load(fh)
+
+
+@cache
+def catalogue() -> Catalogue:
+    return Catalogue(catalogue_data())
