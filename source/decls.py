@@ -19,6 +19,7 @@ from .model import (
     StructField,
 )
 from .tokens import OPEN, TokenView, qualified_name_before
+from .vocabulary import vocabulary
 
 _INCLUDE_RE = re.compile(r'#\s*include\s*([<"])([^>"]+)[>"]')
 _IFNDEF_RE = re.compile(r"#\s*ifndef\s+(\w+)")
@@ -340,22 +341,26 @@ class DeclReader:
                         "static" in words, v.text(paren + 1, close_paren), v.squash(i, first),
                         body, (v.toks[i].start, span_end))
         )
-        if (body_open is not None and name.rsplit("::", 1)[-1] in ("from_json",)) or (
-            body_open is not None and name.rsplit("::", 1)[-1].startswith("Create") and "json" in
-            v.text(paren + 1, close_paren)
-        ):
+        if body_open is not None and self._reads_json(name.rsplit("::", 1)[-1], v.text(paren + 1, close_paren)):
             self._json_reads(name, body_open, end)
+
+    @staticmethod
+    def _reads_json(name: str, params: str) -> bool:
+        """A function that reads the layer param from JSON: a reader, or a creator given the JSON."""
+        voc = vocabulary()
+        return name in voc.json_readers or (name.startswith(voc.json_creator_prefix) and voc.json_param_word in params)
 
     # -- JSON reads -------------------------------------------------------------------------------
     def _json_reads(self, func: str, body_open: int, close: int) -> None:
         v = self.v
+        contains = vocabulary().json_contains
         guarded_ranges: list[tuple[int, int]] = []
         k = body_open + 1
         while k < close:
             t = v.toks[k]
             if t.text == "if" and v.is_(k + 1, "("):
                 cond_close = v.match[k + 1]
-                if "contains" in v.text(k + 2, cond_close):
+                if contains in v.text(k + 2, cond_close):
                     if v.is_(cond_close + 1, "{"):
                         guarded_ranges.append((cond_close + 1, v.match[cond_close + 1]))
                     else:
@@ -387,12 +392,13 @@ class DeclReader:
                 break
         if key is None:
             return None
-        if "get_to" in texts:
-            g = texts.index("get_to")
+        get = vocabulary().json_get
+        if get in texts:
+            g = texts.index(get)
             inner = [t for t in texts[g + 2 : -1]]
             fld = "".join(inner).split(".", 1)[-1] if inner else ""
             if fld:
-                return JsonRead(func, key, fld, "get_to", span, False, indent)
+                return JsonRead(func, key, fld, get, span, False, indent)
         elif "=" in texts:
             e = texts.index("=")
             lhs = "".join(texts[:e])

@@ -13,6 +13,7 @@ from __future__ import annotations
 from .lexer import IDENT, STRING
 from .model import FunctionDef, ListElem, NameMap, TensorVar
 from .tokens import TokenView
+from .vocabulary import vocabulary
 
 
 def name_maps(view: TokenView, functions: list[FunctionDef]) -> dict[str, NameMap]:
@@ -77,13 +78,14 @@ def declared_names(view: TokenView, maps: dict[str, NameMap]) -> list[TensorVar]
     {...}`` and ``x.push_back("...")`` whose variable is named for tensors, and of the tensor-name maps, each with
     what declares it. Strings that turn out to be a node's list (read by the body reader) are dropped later."""
     toks = view.toks
+    word = vocabulary().tensor_word.lower()
     found: list[TensorVar] = []
     for k in range(len(toks) - 8):
         if not (toks[k].text == "vector" and toks[k + 1].text == "<" and toks[k + 2].text == "std"
                 and toks[k + 4].text == "string" and toks[k + 5].text == ">"):
             continue
         j = k + 6
-        if j >= len(toks) or toks[j].kind != IDENT or "tensor" not in toks[j].text.lower():
+        if j >= len(toks) or toks[j].kind != IDENT or word not in toks[j].text.lower():
             continue
         name = toks[j].text
         j += 1
@@ -94,7 +96,7 @@ def declared_names(view: TokenView, maps: dict[str, NameMap]) -> list[TensorVar]
         found += [TensorVar(_value(t.text), view.which, (t.start, t.end), context=name)
                   for t in toks[j + 1:view.match[j]] if t.kind == STRING]
     for k in range(len(toks) - 5):  # inTensorList.push_back("in_q_len");
-        if (toks[k].kind == IDENT and "tensor" in toks[k].text.lower() and toks[k + 1].text == "."
+        if (toks[k].kind == IDENT and word in toks[k].text.lower() and toks[k + 1].text == "."
                 and toks[k + 2].text in ("push_back", "emplace_back") and toks[k + 3].text == "("
                 and toks[k + 4].kind == STRING and toks[k + 5].text == ")"):
             found.append(TensorVar(_value(toks[k + 4].text), view.which, (toks[k + 4].start, toks[k + 4].end),
