@@ -73,7 +73,7 @@ class BodyReader:
         v = self.v
         assert self.func.body is not None
         self.base_cond = cond
-        open_i = next(i for i, t in enumerate(v.toks) if t.start == self.func.body[0])
+        open_i = v.at(self.func.body[0])
         self.block(open_i + 1, v.match[open_i], cond, (0,))
         self.lists.finish()
         return self.layer
@@ -203,10 +203,9 @@ class BodyReader:
     def _builds_nodes(self, a: int, b: int) -> bool:
         """Whether statements create or wire graph nodes: a creation call, a node's tensor list set or pushed,
         a node appended to or bound from the graph, or a helper of the pair called with a node or the graph."""
-        toks = self.v.toks
         voc = self.voc
         node_type = short_name(voc.node_type)
-        texts = [t.text for t in toks[a:b]]
+        texts = self.v.texts[a:b]
         for k, t in enumerate(texts):
             nxt = texts[k + 1] if k + 1 < len(texts) else ""
             after = texts[k + 2] if k + 2 < len(texts) else ""
@@ -246,7 +245,7 @@ class BodyReader:
             k = semi + 1
         pushes = []
         for x, y in stmts:
-            texts = [t.text for t in toks[x:y]]
+            texts = v.texts[x:y]
             if not (len(texts) >= 6 and texts[-3:] == ["(", var, ")"] and texts[-5] == "."
                     and texts[-4] in ("push_back", "emplace_back")):
                 return False
@@ -293,6 +292,8 @@ class BodyReader:
     # -- simple statements ------------------------------------------------------------------------
     def _creation_in(self, i: int, end: int) -> bool:
         toks = self.v.toks
+        if "&" not in self.v.texts[i:end - 3]:
+            return False
         members = self.voc.op_members
         return any(toks[k].text == "&" and toks[k + 2].text == "." and toks[k + 3].text in members
                    for k in range(i, end - 3))
@@ -302,7 +303,7 @@ class BodyReader:
         toks = self.v.toks
         if semi <= i:
             return
-        texts = [t.text for t in toks[i:semi]]
+        texts = self.v.texts[i:semi]
         span = (toks[i].start, toks[semi].end if semi < len(toks) else toks[semi - 1].end)
         if (self._node_reference(i, texts, span, cond) or self._node_appended(i, semi, texts, span, cond)
                 or self._helper_call(i, semi, span, cond)):
@@ -563,6 +564,8 @@ class BodyReader:
         AddMlp is a function of the pair given a node or the graph: its statements are read here."""
         v = self.v
         toks = v.toks
+        if self.helpers.keys().isdisjoint(v.texts[i:semi - 1]):
+            return False
         for k in range(i, semi - 1):
             t = toks[k]
             if t.kind != IDENT or toks[k + 1].text != "(" or t.text not in self.helpers:

@@ -382,7 +382,7 @@ class DeclReader:
     def _json_read(self, func: str, a: int, semi: int) -> JsonRead | None:
         v = self.v
         toks = v.toks
-        texts = [t.text for t in toks[a:semi]]
+        texts = v.texts[a:semi]
         span = (toks[a].start, toks[semi].end)
         indent = v.src.indent_at(toks[a].start)
         key = None

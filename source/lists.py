@@ -180,7 +180,7 @@ class ListReader:
     def statement(self, i: int, semi: int, cond: Cond, span) -> bool:
         """A statement that changes a list variable or pushes onto a node's list; True when handled."""
         toks = self.v.toks
-        texts = [t.text for t in toks[i:semi]]
+        texts = self.v.texts[i:semi]
         n = len(texts)
         if n >= 3 and toks[i].kind == IDENT and texts[0] in self.lists:
             done = self._list_statement(self.lists[texts[0]], i, semi, texts, cond, span)
@@ -268,6 +268,8 @@ class ListReader:
         (``AddTensorToList(candidates, "key", names)``), or something the tool cannot follow."""
         v = self.v
         toks = v.toks
+        if self.lists.keys().isdisjoint(v.texts[i:semi]):
+            return False
         for k in range(i, semi):
             if not (toks[k].kind == IDENT and toks[k].text in self.lists and toks[k - 1].text in ("(", ",")
                     and toks[k + 1].text in (")", ",")):
@@ -353,7 +355,7 @@ class ListReader:
             return None
         v = self.v
         toks = v.toks
-        a = next(k for k, t in enumerate(toks) if t.start == f.body[0])
+        a = v.at(f.body[0])
         rets = [k for k in range(a, v.match[a]) if toks[k].text == "return" and toks[k + 2].text == ";"]
         if not rets or name in self.b._reading:
             return None

@@ -123,8 +123,8 @@ def _calls(view: TokenView, functions: list[FunctionDef]) -> dict[str, set[str]]
     names = {f.short_name for f in functions}
     out: dict[str, set[str]] = {}
     for f in functions:
-        a = next(k for k, t in enumerate(view.toks) if t.start == f.body[0])
-        toks = view.toks[a:view.match[a]]
+        a, close = view.braces(f.body)
+        toks = view.toks[a:close]
         out.setdefault(f.short_name, set()).update(
             t.text for t, nxt in itertools.pairwise(toks)
             if t.kind == IDENT and nxt.text == "(" and t.text in names and t.text != f.short_name)
@@ -203,7 +203,8 @@ def _mark_subgraph_declarations(model: LayerSource, view: TokenView, layer: Func
         out: set[str] = set()
         for n in names:
             f = by_name[n]
-            out.update(t.text for t in view.toks if f.body[0] <= t.start < f.body[1] and t.kind == IDENT)
+            a, close = view.braces(f.body)
+            out.update(t.text for t in view.toks[a:close + 1] if t.kind == IDENT)
         return out
 
     layer_words = used_in(own)
@@ -222,8 +223,8 @@ def _fills_nodes(view: TokenView, f: FunctionDef) -> bool:
     """Token-wise (so layout does not matter): the body names `x.nodes` and a tensor id list."""
     assert f.body is not None
     voc = vocabulary()
-    toks = [t for t in view.toks if f.body[0] <= t.start < f.body[1]]
-    texts = [t.text for t in toks]
+    a, close = view.braces(f.body)
+    texts = view.texts[a:close + 1]
     has_nodes = any(texts[i] == "." and texts[i + 1] == voc.graph_nodes for i in range(len(texts) - 1))
     return has_nodes and any(name in texts for name in voc.tensor_lists)
 
@@ -231,7 +232,8 @@ def _fills_nodes(view: TokenView, f: FunctionDef) -> bool:
 def _declares_graph(view: TokenView, f: FunctionDef) -> bool:
     assert f.body is not None
     graph = short_name(vocabulary().graph_type)
-    return any(t.text == graph for t in view.toks if f.body[0] <= t.start < f.body[1])
+    a, close = view.braces(f.body)
+    return any(t.text == graph for t in view.toks[a:close + 1])
 
 
 def _find_binder(model: LayerSource) -> None:

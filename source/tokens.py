@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from functools import cached_property
+
 from .errors import LayerError
-from .lexer import IDENT, PREPROC, PUNCT, Token
+from .lexer import IDENT, PREPROC, PUNCT, STRING, Token
 from .source_file import SourceFile
 
 OPEN = {"(": ")", "[": "]", "{": "}"}
 CLOSE = {")": "(", "]": "[", "}": "{"}
+_BRACKETS = frozenset(OPEN) | frozenset(CLOSE)
 
 
 class TokenView:
@@ -18,11 +21,12 @@ class TokenView:
         self.which = which
         self.directives = [t for t in src.tokens if t.kind == PREPROC]
         self.toks: list[Token] = [t for t in src.tokens if t.kind != PREPROC]
+        self.texts: list[str] = [t.text for t in self.toks]  # for slices and searches that run in C
         self.match: dict[int, int] = {}
         stack: list[int] = []
-        for i, t in enumerate(self.toks):
-            if t.kind != PUNCT:
-                continue
+        brackets = _BRACKETS
+        for i in [i for i, text in enumerate(self.texts) if text in brackets]:  # only punctuation spells these
+            t = self.toks[i]
             if t.text in OPEN:
                 stack.append(i)
             elif t.text in CLOSE:
@@ -81,6 +85,24 @@ class TokenView:
 
     def __len__(self) -> int:
         return len(self.toks)
+
+    @cached_property
+    def strings(self) -> list[int]:
+        """The indices of the string literals, in order."""
+        return [i for i, t in enumerate(self.toks) if t.kind == STRING]
+
+    @cached_property
+    def _index_at(self) -> dict[int, int]:
+        return {t.start: i for i, t in enumerate(self.toks)}
+
+    def at(self, offset: int) -> int:
+        """The index of the token that starts at ``offset`` (a span's start read from this file)."""
+        return self._index_at[offset]
+
+    def braces(self, span: tuple[int, int]) -> tuple[int, int]:
+        """The token indices of the braces that a body span (``{`` .. ``}`` inclusive) begins and ends with."""
+        a = self._index_at[span[0]]
+        return a, self.match[a]
 
     def text(self, i: int, j: int) -> str:
         """Source text of tokens i..j-1 (comments inside included)."""
