@@ -7,6 +7,7 @@ rules that run on the built graph ask the catalogue about each op's type."""
 from __future__ import annotations
 
 import bisect
+import itertools
 import re
 from dataclasses import dataclass
 from functools import cache
@@ -268,17 +269,10 @@ def _code_text(f: SourceFile) -> tuple[str, list[int], list[int]]:
     and in the file; computed once per file."""
     cached = getattr(f, "_code_text", None)
     if cached is None:
-        parts: list[str] = []
-        starts: list[int] = []
-        offsets: list[int] = []
-        pos = 0
-        for t in f.tokens:
-            if t.kind == PREPROC:
-                continue
-            parts.append(t.text)
-            starts.append(pos)
-            offsets.append(t.start)
-            pos += len(t.text) + 1
-        cached = (" ".join(parts), starts, offsets)
+        code = [t for t in f.tokens if t.kind != PREPROC]
+        parts = [t.text for t in code]
+        starts = list(itertools.accumulate([len(p) + 1 for p in parts], initial=0))
+        starts.pop()  # where the text after the last token would start
+        cached = (" ".join(parts), starts, [t.start for t in code])
         f._code_text = cached  # type: ignore[attr-defined]
     return cached
