@@ -68,7 +68,7 @@ _LINE_SPACE = " \t\f\v\r"
 #: lines already lexed (their text -> tokens and comments with offsets from the line's start): a layer's lines
 #: recur across its files, and a generated file is its float file with a few lines changed
 _LINES: dict[str, tuple[tuple[tuple[str, str, int, int], ...], tuple[tuple[str, int, int], ...]]] = {}
-_LINES_KEPT = 200_000
+_LINES_KEPT = 20_000  # about 1 kB each
 
 
 def tokenize(text: str) -> tuple[list[Token], list[Comment]]:
