@@ -26,6 +26,7 @@ from .tokens import OPEN, TokenView, normalise_condition, qualified_name_before
 from .vocabulary import short_name, vocabulary
 
 _STRUCT_PARAM_RE = re.compile(r"const\s+([\w:]+)\s*&\s*(\w+)")
+_ENUM_NAME = re.compile(r"[A-Za-z_]\w*")
 _NOT_TYPES = {"return", "if", "else", "for", "while", "do", "switch", "case", "delete", "new", "throw",
               "goto", "break", "continue", "using", "typedef"}
 _COUNTED_ID = re.compile(r"\s*(?:(?P<cond>.+?)\s*\?\s*)?\w+\s*\+\+\s*(?::\s*[\w:]+\s*)?"
@@ -653,6 +654,9 @@ class BodyReader:
         elems = []
         for a, b in v.split_commas(brace + 1, semi - 1):
             if a >= b:
+                continue
+            if b - a == 1 and _ENUM_NAME.fullmatch(toks[a].text):  # the common case: one enum name
+                elems.append(ListElem(toks[a].text, (toks[a].start, toks[a].end)))
                 continue
             text = v.squash(a, b)
             q = v.find(a, b, "?")

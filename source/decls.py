@@ -335,6 +335,8 @@ class DeclReader:
         words = {t.text for t in v.toks[i:first]}
         close_paren = v.match[paren]
         body = (v.toks[body_open].start, v.toks[end].end) if body_open is not None else None
+        if body_open is not None:
+            v.remember(body_open)
         span_end = v.toks[end].end if end < len(v) else v.toks[-1].end
         self.m.functions.append(
             FunctionDef(self.which, name, (v.toks[paren - 1].start, v.toks[paren - 1].end),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 from functools import cached_property
 
 from .errors import LayerError
@@ -23,6 +24,7 @@ class TokenView:
         self.toks: list[Token] = [t for t in src.tokens if t.kind != PREPROC]
         self.texts: list[str] = [t.text for t in self.toks]  # for slices and searches that run in C
         self.match: dict[int, int] = {}
+        self._known: dict[int, int] = {}
         stack: list[int] = []
         brackets = _BRACKETS
         for i in [i for i, text in enumerate(self.texts) if text in brackets]:  # only punctuation spells these
@@ -91,17 +93,26 @@ class TokenView:
         """The indices of the string literals, in order."""
         return [i for i, t in enumerate(self.toks) if t.kind == STRING]
 
+    def remember(self, i: int) -> None:
+        """Token i starts a span others will look up (a function body): ``at`` finds it without a search."""
+        self._known[self.toks[i].start] = i
+
     @cached_property
-    def _index_at(self) -> dict[int, int]:
-        return {t.start: i for i, t in enumerate(self.toks)}
+    def _starts(self) -> list[int]:
+        return [t.start for t in self.toks]
 
     def at(self, offset: int) -> int:
         """The index of the token that starts at ``offset`` (a span's start read from this file)."""
-        return self._index_at[offset]
+        i = self._known.get(offset)
+        if i is None:
+            i = bisect.bisect_left(self._starts, offset)
+            if i == len(self.toks) or self.toks[i].start != offset:
+                raise KeyError(offset)
+        return i
 
     def braces(self, span: tuple[int, int]) -> tuple[int, int]:
         """The token indices of the braces that a body span (``{`` .. ``}`` inclusive) begins and ends with."""
-        a = self._index_at[span[0]]
+        a = self.at(span[0])
         return a, self.match[a]
 
     def text(self, i: int, j: int) -> str:
@@ -146,13 +157,14 @@ class TokenView:
 
     def find(self, i: int, end: int, text: str) -> int:
         """Index of the first ``text`` at bracket depth 0 in [i, end), or -1."""
+        texts, match = self.texts, self.match
         k = i
         while k < end:
-            t = self.toks[k]
-            if t.text == text and t.kind == PUNCT:
+            here = texts[k]
+            if here == text and self.toks[k].kind == PUNCT:
                 return k
-            if t.kind == PUNCT and t.text in OPEN:
-                k = self.match[k] + 1
+            if here in OPEN:  # only punctuation spells a bracket
+                k = match[k] + 1
                 continue
             k += 1
         return -1
