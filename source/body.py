@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from .lexer import IDENT, PUNCT, STRING
+from .lexer import IDENT, PUNCT
 from .lists import ListReader, NameVar, is_name_type
 from .model import (
     Cond,
@@ -611,7 +611,7 @@ class BodyReader:
         "calls"), or None when it is not one."""
         v = self.v
         toks = v.toks
-        if not any(toks[k].kind == STRING or toks[k].text in self.lists.names for k in range(start, semi)):
+        if not v.has_string(start, semi) and self.lists.names.keys().isdisjoint(v.texts[start:semi]):
             if toks[start].kind == IDENT and toks[semi - 3].text == "{" and toks[semi - 2].text == "}" \
                     and toks[semi - 1].text == ")":
                 return [], "list"  # GetTensorIdxList(map, {}): no tensors

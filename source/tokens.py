@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import bisect
+import itertools
 from functools import cached_property
+from operator import itemgetter
 
 from .errors import LayerError
 from .lexer import IDENT, PREPROC, PUNCT, STRING, Token
@@ -91,7 +93,12 @@ class TokenView:
     @cached_property
     def strings(self) -> list[int]:
         """The indices of the string literals, in order."""
-        return [i for i, t in enumerate(self.toks) if t.kind == STRING]
+        return list(itertools.compress(range(len(self.toks)), map(STRING.__eq__, map(itemgetter(0), self.toks))))
+
+    def has_string(self, i: int, j: int) -> bool:
+        """Whether a string literal is among tokens i..j-1."""
+        k = bisect.bisect_left(self.strings, i)
+        return k < len(self.strings) and self.strings[k] < j
 
     def remember(self, i: int) -> None:
         """Token i starts a span others will look up (a function body): ``at`` finds it without a search."""
