@@ -19,54 +19,67 @@ from .source.lexer import PREPROC
 from .source.model import LayerSource
 from .source.source_file import SourceFile
 
+#: a pattern searched in the code text, and whether its match must begin a word (``\b`` before it)
+Mark = tuple[re.Pattern[str], bool]
+
 
 @dataclass(frozen=True)
 class Rule:
     """A class of non-candidates, what marks one in code, and what to tell the user."""
 
     kind: str
-    pattern: re.Pattern[str] | None  # searched in the code text
+    marks: tuple[Mark, ...]  # the rule's mark is the first match of any
     reason: str
     created: tuple[re.Pattern[str], ...] = ()  # also marks one: `new X(` with X named by one of these
 
 
-#: `new X(`: an object created on the heap, X its type
-_NEW = re.compile(r"\bnew\s+([\w:]*)\s*\(")
+#: `new X(` beginning a word: an object created on the heap, X its type
+_NEW = re.compile(r"new\s+([\w:]*)\s*\(")
+_WORD_START = re.compile(r"\b")
 
 
-def _any(*alternatives: str) -> re.Pattern[str] | None:
-    alternatives = tuple(a for a in alternatives if a)
-    return re.compile("|".join(alternatives)) if alternatives else None
+def _marks(*alternatives: tuple[str, bool]) -> tuple[Mark, ...]:
+    return tuple((re.compile(a), word) for a, word in alternatives if a)
 
 
-def _words(words: tuple[str, ...], *, patterns: bool = False) -> str:
+def _words(words: tuple[str, ...], *, patterns: bool = False) -> tuple[str, bool]:
     """Whole words of the code: the given ones, or those the given patterns match in full."""
-    if not words:
-        return ""
-    return r"\b(?:" + "|".join(words if patterns else map(re.escape, words)) + r")\b"
+    return ("(?:" + "|".join(words if patterns else map(re.escape, words)) + r")\b" if words else ""), True
 
 
 @cache
 def _rules() -> tuple[Rule, ...]:
-    """The content rules in the order they are tried (the name rules are checked separately)."""
+    """The content rules in the order they are tried (the name rules are checked separately). A pattern
+    begins with its words, not with ``\\b``, so the regex engine can skip to them; a match not at a word's
+    start is passed over (``_first``)."""
     m = quant_markers()
     param, switch = re.escape(m.layer_param), re.escape(m.branch_switch)
     templates = f"(?:{'|'.join(map(re.escape, m.template_types))})\\s*<" if m.template_types else ""
-    fields = "|".join(rf"\b{re.escape(f)}\s*=\s*{re.escape(v)}\b" for f, v in m.sparse_fields)
-    flags = rf"\b{param}\s*\.\s*(?:{'|'.join(m.branch_flags)})\b" if m.branch_flags else ""
+    fields = ((rf"{re.escape(f)}\s*=\s*{re.escape(v)}\b", True) for f, v in m.sparse_fields)
+    flags = rf"{param}\s*\.\s*(?:{'|'.join(m.branch_flags)})\b" if m.branch_flags else ""
     return (
-        Rule("template", _any(templates, _words(m.template_fields)),
+        Rule("template", _marks((templates, False), _words(m.template_fields)),
              f"layer is quant-aware through its templates; quantize by setting {'/'.join(m.template_fields)} "
              "from the model, not by rewriting"),
-        Rule("sparse_branches", _any(_words(m.sparse_types), fields),
+        Rule("sparse_branches", _marks(_words(m.sparse_types), *fields),
              f"already supports W8A8 and sparse W8A8 ({m.mode_flags[0]} / {m.mode_flags[1]} branches); nothing "
              "to do"),
-        Rule("plugin_ops", _any(_words(m.plugin_words, patterns=True)),
+        Rule("plugin_ops", _marks(_words(m.plugin_words, patterns=True)),
              "uses weight-only/plugin quant ops; not a float layer",
              tuple(re.compile(p) for p in m.plugin_types)),
-        Rule("quant_branches", _any(flags, rf"\b{switch}\s*=\s*{param}\b", _words(m.branch_words + m.branch_types)),
+        Rule("quant_branches", _marks((flags, True), (rf"{switch}\s*=\s*{param}\b", True),
+                                      _words(m.branch_words + m.branch_types)),
              f"layer already contains a quant branch (enable it with {m.layer_param}.<flag>); nothing to rewrite"),
     )
+
+
+def _first(pattern: re.Pattern[str], text: str, word: bool, pos: int = 0) -> re.Match[str] | None:
+    """The leftmost match from ``pos`` (one that begins a word, when ``word``)."""
+    while (m := pattern.search(text, pos)) is not None:
+        if not word or _WORD_START.match(text, m.start()):
+            return m
+        pos = m.start() + 1
+    return None
 
 
 @cache
@@ -247,17 +260,14 @@ def check_embedding(cpp: Path, roles: set[str]) -> None:
 def _search(f: SourceFile, rule: Rule) -> int | None:
     """First mark of the rule in code (comments and directives excluded); the offset in the file."""
     joined, starts, offsets = _code_text(f)
-    first = None
-    m = rule.pattern.search(joined) if rule.pattern is not None else None
-    if m is not None:
-        first = m.start()
-    if rule.created:
-        for m in _NEW.finditer(joined):
-            if first is not None and m.start() >= first:
-                break
-            if any(p.search(m.group(1)) for p in rule.created):
-                first = m.start()
-                break
+    found = [m.start() for pattern, word in rule.marks if (m := _first(pattern, joined, word)) is not None]
+    first = min(found, default=None)
+    pos = 0
+    while rule.created and (m := _first(_NEW, joined, True, pos)) is not None and (first is None or m.start() < first):
+        if any(p.search(m.group(1)) for p in rule.created):
+            first = m.start()
+            break
+        pos = m.end()
     if first is None:
         return None
     i = bisect.bisect_right(starts, first) - 1

@@ -99,3 +99,21 @@ def test_without_the_entries_those_words_mark_nothing(tmp_path) -> None:
     cpp.write_text("namespace zeta {\nvoid Build()\n{\n    zeta::ZetaAttentionParam<QuantType> attn;\n"
                    "    zeta::ZetaQuantLinearParam lp;\n}\n}\n")
     classify.check_content(SourceFile.read(cpp), None)
+
+
+@pytest.mark.parametrize(("body", "kind", "line"), [
+    ("    int xQUANT_INT8 = 0;\n    auto t = QUANT_INT8;", "quant_aware", 5),  # a marker inside a word is none
+    ("    myparam.quantModel = 1;\n    if (param.quantModel) { x = 1; }", "quant_branches", 5),
+    ("    auto *a = renew ZetaOperation(1);\n    auto *b = new ZetaOperation(2);", "plugin_ops", 5),
+    ("    auto *a = new Zeta(1);\n    auto *b = new ZetaOperation(2);", "plugin_ops", 5),
+    ("    int xW8A16 = 0;\n    LinearW8A16Op op;", None, None),
+])
+def test_a_mark_begins_a_word(tmp_path, body, kind, line) -> None:
+    cpp = tmp_path / "zeta_layer.cpp"
+    cpp.write_text(f"namespace zeta {{\nvoid Build(const ZetaParam &param)\n{{\n{body}\n}}\n}}\n")
+    if kind is None:
+        classify.check_content(SourceFile.read(cpp), None)
+        return
+    with pytest.raises(LayerError) as exc:
+        classify.check_content(SourceFile.read(cpp), None)
+    assert (exc.value.kind, exc.value.line) == (kind, line)
