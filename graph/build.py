@@ -91,7 +91,7 @@ class NodeRoom:
 def node_room(model: LayerSource) -> NodeRoom | None:
     """The one fixed ``nodes.resize`` of the layer (a later ``resize(nodeId)`` aside), or None when there is
     none or several (sizes per branch) or it names more than one constant."""
-    fixed = [s for s in model.layer.settings if s.what == "nodes.resize" and s.value.strip() != "nodeId"]
+    fixed = [s for s in model.layer.settings if s.node_room and not s.by_counter]
     if len(fixed) != 1:
         return None
     names = [c for w in dict.fromkeys(re.findall(r"[A-Za-z_]\w*", fixed[0].value))

@@ -74,11 +74,11 @@ def _shrink_node_room(rw: Rewrite, removed: int) -> None:
     model = rw.float.source
     room = node_room(model)
     if room is None:
-        fixed = [s for s in model.layer.settings if s.what == "nodes.resize" and s.value.strip() != "nodeId"]
+        fixed = [s for s in model.layer.settings if s.node_room and not s.by_counter]
         if fixed:
             raise LayerError(model.cpp.path, model.line("cpp", fixed[0].span[0]),
-                             f"nodes.resize({fixed[0].value.strip()}) is not sized by one literal or count constant; "
-                             "cannot remove the folded nodes")
+                             f"{fixed[0].what}({fixed[0].value.strip()}) is not sized by one literal or count "
+                             "constant; cannot remove the folded nodes")
         return
     which, value, span = (room.constant.file, room.constant.value, room.constant.value_span) if room.constant \
         else ("cpp", room.setting.value, room.setting.value_span)

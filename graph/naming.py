@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+from llm_transform.source.vocabulary import vocabulary
+
 
 def casing(name: str) -> str:
     """``upper_snake``, ``snake``, ``upper_camel`` or ``lower_camel``: how the name joins its words."""
@@ -125,7 +127,7 @@ def _identifier_names(model, words: list[str]) -> tuple[dict[str, tuple[str, str
     for f in model.functions:
         short = f.short_name
         # statics in the .cpp are file-local; in the header they would clash with the float header's
-        if f.owner or (f.is_static and f.file == "cpp") or short in names or short in ("from_json", "main"):
+        if f.owner or (f.is_static and f.file == "cpp") or short in names or vocabulary().name_is_fixed(short):
             continue
         creator = catalogue().conventions.creator_prefix
         if short.startswith(creator) and short != creator:
@@ -146,7 +148,7 @@ def _kept_in_header(model, renamed: set[str]) -> list[str]:
     kept += [c.name for c in model.constants if c.file == "h" and c.name not in renamed]
     kept += [f"{f.short_name}()" for f in model.functions
              if f.file == "h" and f.body is not None and not f.owner and f.short_name not in renamed
-             and f.short_name != "from_json"]  # overloaded on the renamed struct
+             and not vocabulary().name_is_fixed(f.short_name)]  # overloaded on the renamed struct
     return kept
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import networkx as nx
 
 from llm_transform.source.model import LayerSource
+from llm_transform.source.vocabulary import vocabulary
 
 from .build import EnumInfo, count_values, evaluate, node_room, param_assigns, read_elsewhere
 from .catalogue import catalogue
@@ -131,7 +132,7 @@ def _check_own_names(lg: LayerGraph, model: LayerSource, add) -> None:
     heads = [(s.name, s.file, s.span[0], s.name_span[1]) for s in model.structs]
     heads += [(e.name, e.file, e.span[0], e.name_span[1]) for e in model.enums if e.name and e.name_span]
     heads += [(f.short_name, f.file, f.span[0], f.name_span[1]) for f in model.functions
-              if f.short_name not in ("from_json", "main")]
+              if not vocabulary().name_is_fixed(f.short_name)]
     bad = {(Path(d.file).name if d.file else None, d.line) for d in parsed.errors()}
     own = {name for name, which, a, b in heads
            if not any((model.file(which).path.name, ln) in bad
@@ -181,7 +182,7 @@ def _check_nodes(lg: LayerGraph, model: LayerSource, names: dict[str, int], add)
         return
     what = " ".join(room.setting.value.split())
     where = (room.constant.file, room.constant.span[0]) if room.constant else ("cpp", room.setting.span[0])
-    subject = room.constant.name if room.constant else "nodes.resize"
+    subject = room.constant.name if room.constant else room.setting.what
     conditional = [n for n in layer.nodes if n.cond]
     unconditional = len(layer.nodes) - len(conditional)
     # a layer that shrinks the list to what it used (a later `nodes.resize(nodeId)`) reserves room first: its

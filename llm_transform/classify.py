@@ -1,42 +1,98 @@
-"""Is a float layer pair a rewrite candidate? The non-candidate classes in order; the first matching rule wins."""
+"""Is a float layer pair a rewrite candidate? The non-candidate classes in order; the first matching rule wins.
+
+What marks a quantized layer is the catalogue's (its ``[quant_markers]`` table and its type entries): the
+content rules, which run on a pair's code before a graph can be built, compile their patterns from it, and the
+rules that run on the built graph ask the catalogue about each op's type."""
 
 from __future__ import annotations
 
 import bisect
+import itertools
 import re
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
+from .graph.quant_markers import quant_markers
 from .source.errors import LayerError
 from .source.lexer import PREPROC
 from .source.model import LayerSource
 from .source.source_file import SourceFile
 
+#: a pattern searched in the code text, and whether its match must begin a word (``\b`` before it)
+Mark = tuple[re.Pattern[str], bool]
+
 
 @dataclass(frozen=True)
 class Rule:
+    """A class of non-candidates, what marks one in code, and what to tell the user."""
+
     kind: str
-    pattern: re.Pattern[str] | None
+    marks: tuple[Mark, ...]  # the rule's mark is the first match of any
     reason: str
+    created: tuple[re.Pattern[str], ...] = ()  # also marks one: `new X(` with X named by one of these
 
 
-# (class, code pattern, what to tell the user) in the order they are tried; the name rules are checked separately.
-_RULES = [
-    Rule("template", re.compile(r"FusionAttentionParam\s*<|MlpParam\s*<|\bpackQuantType\b|\blinearQuantType\b"),
-         "layer is quant-aware through its templates; quantize by setting packQuantType/linearQuantType "
-         "from the model, not by rewriting"),
-    Rule("sparse_branches", re.compile(r"\bLinearSparseParam\b|\bisSparse\s*=\s*true\b"),
-         "already supports W8A8 and sparse W8A8 (quantModel / sparseModel branches); nothing to do"),
-    Rule("plugin_ops", re.compile(r"\bW8A16\w*|\bW8A8\w*Operation\b|\bnew\s+[\w:]*Operation\s*\("),
-         "uses weight-only/plugin quant ops; not a float layer"),
-    Rule("quant_branches", re.compile(r"\bparam\s*\.\s*(quantModel|quantmodel|isQuant\w*)\b|\bisQuant\s*=\s*param\b"
-                                      r"|\bQUANT_INT8\b|\bLinearQuantParam\b|\bisQuantOp\b"),
-         "layer already contains a quant branch (enable it with param.<flag>); nothing to rewrite"),
-]
+#: `new X(` beginning a word: an object created on the heap, X its type
+_NEW = re.compile(r"new\s+([\w:]*)\s*\(")
+_WORD_START = re.compile(r"\b")
 
 
-#: a param field that switches quantization (its type or on/off), not a scale or offset of it
-_QUANT_SWITCH = re.compile(r"^(?i:is_?|input_?|use_?)?[qQ]uant(?:_?[tT]ype)?$|QuantType$")
+def _marks(*alternatives: tuple[str, bool]) -> tuple[Mark, ...]:
+    return tuple((re.compile(a), word) for a, word in alternatives if a)
+
+
+def _words(words: tuple[str, ...], *, patterns: bool = False) -> tuple[str, bool]:
+    """Whole words of the code: the given ones, or those the given patterns match in full."""
+    return ("(?:" + "|".join(words if patterns else map(re.escape, words)) + r")\b" if words else ""), True
+
+
+@cache
+def _rules() -> tuple[Rule, ...]:
+    """The content rules in the order they are tried (the name rules are checked separately). A pattern
+    begins with its words, not with ``\\b``, so the regex engine can skip to them; a match not at a word's
+    start is passed over (``_first``)."""
+    m = quant_markers()
+    param, switch = re.escape(m.layer_param), re.escape(m.branch_switch)
+    templates = f"(?:{'|'.join(map(re.escape, m.template_types))})\\s*<" if m.template_types else ""
+    fields = ((rf"{re.escape(f)}\s*=\s*{re.escape(v)}\b", True) for f, v in m.sparse_fields)
+    flags = rf"{param}\s*\.\s*(?:{'|'.join(m.branch_flags)})\b" if m.branch_flags else ""
+    return (
+        Rule("template", _marks((templates, False), _words(m.template_fields)),
+             f"layer is quant-aware through its templates; quantize by setting {'/'.join(m.template_fields)} "
+             "from the model, not by rewriting"),
+        Rule("sparse_branches", _marks(_words(m.sparse_types), *fields),
+             f"already supports W8A8 and sparse W8A8 ({m.mode_flags[0]} / {m.mode_flags[1]} branches); nothing "
+             "to do"),
+        Rule("plugin_ops", _marks(_words(m.plugin_words, patterns=True)),
+             "uses weight-only/plugin quant ops; not a float layer",
+             tuple(re.compile(p) for p in m.plugin_types)),
+        Rule("quant_branches", _marks((flags, True), (rf"{switch}\s*=\s*{param}\b", True),
+                                      _words(m.branch_words + m.branch_types)),
+             f"layer already contains a quant branch (enable it with {m.layer_param}.<flag>); nothing to rewrite"),
+    )
+
+
+def _first(pattern: re.Pattern[str], text: str, word: bool, pos: int = 0) -> re.Match[str] | None:
+    """The leftmost match from ``pos`` (one that begins a word, when ``word``)."""
+    while (m := pattern.search(text, pos)) is not None:
+        if not word or _WORD_START.match(text, m.start()):
+            return m
+        pos = m.start() + 1
+    return None
+
+
+@cache
+def _flag_at() -> re.Pattern[str]:
+    """The layer-param flag a quant construct names: ``param.x``, or ``isQuant = param.x``."""
+    m = quant_markers()
+    return re.compile(rf"(?:\b{re.escape(m.branch_switch)}\s*=\s*)?({re.escape(m.layer_param)}\s*\.\s*\w+)")
+
+
+@cache
+def _quant_switch() -> re.Pattern[str]:
+    """A param field that switches quantization (its type or on/off), not a scale or offset of it."""
+    return re.compile(quant_markers().quant_switch)
 
 
 def check_name(cpp: Path) -> None:
@@ -49,11 +105,12 @@ def check_name(cpp: Path) -> None:
 
 
 def check_content(src: SourceFile, h: SourceFile | None) -> None:
-    for rule in _RULES:
+    markers = quant_markers()
+    for rule in _rules():
         for f in (src, h):
             if f is None:
                 continue
-            hit = _search(f, rule.pattern)
+            hit = _search(f, rule)
             if hit is None:
                 continue
             if rule.kind != "quant_branches":
@@ -64,14 +121,15 @@ def check_content(src: SourceFile, h: SourceFile | None) -> None:
                 construct = _statement_at(f, hit)
                 raise LayerError(f.path, f.line_of(hit), f"layer is already quantized: `{construct}` is set whatever "
                                  "the layer param says (no flag turns it off); nothing to rewrite", kind="quant_aware")
-            raise LayerError(f.path, f.line_of(hit), rule.reason.replace("param.<flag>", flag), kind=rule.kind)
+            raise LayerError(f.path, f.line_of(hit), rule.reason.replace(f"{markers.layer_param}.<flag>", flag),
+                             kind=rule.kind)
 
 
 def _flag(f: SourceFile, offset: int) -> str | None:
     """What turns on the quant construct at ``offset``: a flag of the layer param named by it
     (``param.quantModel``, ``isQuant = param.x``), else the condition of the innermost ``if`` (or ``else``, or
     ``c ? ... : ...``) around it; None when nothing does."""
-    m = re.match(r"(?:\bisQuant\s*=\s*)?(param\s*\.\s*\w+)", f.text[offset:offset + 120])
+    m = _flag_at().match(f.text[offset:offset + 120])
     if m:
         return re.sub(r"\s+", "", m.group(1))
     toks = [t for t in f.tokens if t.kind != PREPROC]
@@ -148,10 +206,11 @@ def check_quant_aware(model: LayerSource) -> None:
     if layer is None:
         return
     m = re.search(r"&\s*(\w+)\s*$", layer.func.params_text.split(",")[0])
-    holder = m.group(1) if m else "param"
+    holder = m.group(1) if m else quant_markers().layer_param
     setter = re.compile(rf"\b{re.escape(holder)}\s*\.")
+    switch = _quant_switch()
     for a in layer.assigns:
-        if _QUANT_SWITCH.search(a.path.rsplit(".", 1)[-1]) and setter.search(a.value):
+        if switch.search(a.path.rsplit(".", 1)[-1]) and setter.search(a.value):
             raise LayerError(model.cpp.path, model.line("cpp", a.span[0]),
                              f"layer is already quant-aware: {a.param.var}.{a.path} = {a.value.strip()} takes the "
                              f"quant type from the layer param; quantize it by setting {a.value.strip()} from the "
@@ -198,15 +257,20 @@ def check_embedding(cpp: Path, roles: set[str]) -> None:
                          kind="embedding")
 
 
-def _search(f: SourceFile, pattern: re.Pattern[str] | None) -> int | None:
-    """First match in code (comments and directives excluded); the offset in the file."""
-    if pattern is None:
-        return None
+def _search(f: SourceFile, rule: Rule) -> int | None:
+    """First mark of the rule in code (comments and directives excluded); the offset in the file."""
     joined, starts, offsets = _code_text(f)
-    m = pattern.search(joined)
-    if m is None:
+    found = [m.start() for pattern, word in rule.marks if (m := _first(pattern, joined, word)) is not None]
+    first = min(found, default=None)
+    pos = 0
+    while rule.created and (m := _first(_NEW, joined, True, pos)) is not None and (first is None or m.start() < first):
+        if any(p.search(m.group(1)) for p in rule.created):
+            first = m.start()
+            break
+        pos = m.end()
+    if first is None:
         return None
-    i = bisect.bisect_right(starts, m.start()) - 1
+    i = bisect.bisect_right(starts, first) - 1
     return offsets[max(i, 0)] if offsets else None
 
 
@@ -215,17 +279,10 @@ def _code_text(f: SourceFile) -> tuple[str, list[int], list[int]]:
     and in the file; computed once per file."""
     cached = getattr(f, "_code_text", None)
     if cached is None:
-        parts: list[str] = []
-        starts: list[int] = []
-        offsets: list[int] = []
-        pos = 0
-        for t in f.tokens:
-            if t.kind == PREPROC:
-                continue
-            parts.append(t.text)
-            starts.append(pos)
-            offsets.append(t.start)
-            pos += len(t.text) + 1
-        cached = (" ".join(parts), starts, offsets)
+        code = [t for t in f.tokens if t.kind != PREPROC]
+        parts = [t.text for t in code]
+        starts = list(itertools.accumulate([len(p) + 1 for p in parts], initial=0))
+        starts.pop()  # where the text after the last token would start
+        cached = (" ".join(parts), starts, [t.start for t in code])
         f._code_text = cached  # type: ignore[attr-defined]
     return cached

@@ -26,6 +26,7 @@ from .source.clang_check import ClangResult, declaring_header, parse
 from .source.errors import LayerError, one_line
 from .source.model import FieldAssign, LayerFunction, LayerSource
 from .source.names import replace_words
+from .source.vocabulary import vocabulary
 
 #: C++ keywords and alternative tokens: never a name
 CXX_KEYWORDS = frozenset({
@@ -252,7 +253,7 @@ def _linked_names(model: LayerSource) -> dict[str, tuple[str, str, int]]:
     struct's name."""
     names: dict[str, tuple[str, str, int]] = {}
     for f in model.functions:  # definitions: declaring a function twice is no clash
-        if f.body is None or f.owner or f.short_name in ("from_json", "main") or (f.is_static and f.file == "cpp"):
+        if f.body is None or f.owner or vocabulary().name_is_fixed(f.short_name) or (f.is_static and f.file == "cpp"):
             continue
         names.setdefault(f.short_name, ("function", f.file, f.name_span[0]))
     for kind, decl in (("struct", model.param_struct), ("class", model.binder.decl if model.binder else None)):

@@ -65,10 +65,8 @@ def _in_place(ed: Edits, decl: ParamDecl, change: OpChange, users: tuple[str, ..
 
 
 def _replace_value(ed: Edits, a, value: str) -> None:
-    text = ed.m.cpp.text
-    eq = text.index("=", a.span[0])
-    semi = text.rindex(";", a.span[0], a.span[1])
-    ed.edit("cpp", eq + 1, semi - eq - 1, f" {value}", f"value {a.path}")
+    start, end = a.value_span
+    ed.edit("cpp", start, end - start, f" {value}", f"value {a.path}")
 
 
 def _retype(ed: Edits, decl: ParamDecl, change: OpChange, assigns) -> set[str]:
@@ -100,8 +98,7 @@ def _retype(ed: Edits, decl: ParamDecl, change: OpChange, assigns) -> set[str]:
     for a in assigns:
         head = a.path.split(".")[0]
         if renames and head in renames:
-            start = ed.m.cpp.text.index(head, a.span[0] + len(decl.var))
-            ed.edit("cpp", start, len(head), renames[head], "rename field")
+            ed.edit("cpp", a.head_span[0], len(head), renames[head], "rename field")
         elif change.keep_fields is not None and a.path not in change.keep_fields:
             ed.delete_statement(a.span)
     return absorbed
@@ -126,10 +123,8 @@ def _fresh(ed: Edits, decl: ParamDecl, fresh: FreshParam) -> None:
     creates = [ed.create_of(op) for op in fresh.users]
     ed.insert_before(creates[0], lines)
     for c in creates:
-        arg = c.param_arg or ""
-        pos = ed.m.cpp.text.index(arg, c.callee_span[1]) if arg else -1
-        if pos != -1:
-            ed.edit("cpp", pos, len(arg), name, "param arg")
+        if c.param_arg_span is not None:
+            ed.edit("cpp", c.param_arg_span[0], c.param_arg_span[1] - c.param_arg_span[0], name, "param arg")
         if change.callee:
             ed.edit("cpp", c.callee_span[0], c.callee_span[1] - c.callee_span[0], change.callee, "callee")
     if change.include:
@@ -146,8 +141,7 @@ def _include(ed: Edits, include: str, old: str | None) -> None:
     olds = [i for i in ed.m.includes if old and i.target.endswith(old)]
     if olds:
         inc = olds[0]
-        text = ed.m.file(inc.file).text[inc.span[0]:inc.span[1]]
-        ed.edit(inc.file, inc.span[0] + text.rfind(old), len(old), include, "include")
+        ed.edit(inc.file, inc.target_span[1] - len(old), len(old), include, "include")
         return
     cpp_inc = [i for i in ed.m.includes if i.file == "cpp"]
     if cpp_inc:

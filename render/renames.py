@@ -45,7 +45,5 @@ def _identifiers(ed: Edits, names: dict[str, str]) -> None:
 
 def _own_header(ed: Edits, old: str, new: str) -> None:
     """The .cpp includes its own new header, whatever the names: the float header lacks the new fields."""
-    src = ed.m.cpp
-    for inc in ed.m.own_header_includes():
-        seg = src.text[inc.span[0]:inc.span[1]]
-        ed.edit("cpp", inc.span[0] + seg.rfind(old), len(old), new, "own header")
+    for inc in ed.m.own_header_includes():  # its path ends with the header's name
+        ed.edit("cpp", inc.target_span[1] - len(old), len(old), new, "own header")

@@ -3,8 +3,9 @@ reads the layer's other fields from JSON, in that function's own style."""
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
+
+from llm_transform.source.errors import LayerError
 
 from .text import Edits
 
@@ -40,19 +41,30 @@ def _json_reads(ed: Edits, fields: list[tuple[str, str, str]]) -> None:
         if fdef is None:
             continue
         fsrc = ed.m.file(fdef.file)
-        style = "get_to" if any(r.style == "get_to" for r in rs) else "bracket"
-        unguarded = [r for r in rs if not r.guarded and r.style == style]
-        if unguarded:
-            indent, at = unguarded[-1].indent, unguarded[-1].span[1]
+        # new reads are written as the function's reads are (a method call's form preferred, then an unguarded one)
+        form = min((r for r in rs if r.key_span and r.field_span), key=lambda r: (r.style == "bracket", r.guarded),
+                   default=None)
+        if form is None:
+            raise LayerError(fsrc.path, fsrc.line_of(rs[0].span[0]), f"{func}: cannot tell how it reads a key "
+                             "from JSON; add the new fields' reads by hand")
+        same = [r for r in rs if not r.guarded and r.style == form.style]
+        if same:
+            indent, at = same[-1].indent, same[-1].span[1]
         else:
             at = fsrc.line_start(fdef.body[1] - 1)
             indent = fsrc.indent_at(rs[0].span[0]).split("    ")[0] + "    "
             at = at - len(fsrc.newline) if at >= len(fsrc.newline) else at
-        stmt = fsrc.text[rs[0].span[0]:rs[0].span[1]]
-        mm = re.search(r"(\w+)\s*\.at\(|(\w+)\s*\[", stmt)
-        obj = (mm.group(1) or mm.group(2)) if mm else "paramJson"
-        mt = re.search(r"(\w+)\.\w", stmt.split("get_to")[-1] if style == "get_to" else stmt)
-        target = mt.group(1) if mt else "param"
-        lines = [f'{obj}.at("{fld}").get_to({target}.{fld});' if style == "get_to"
-                 else f'{target}.{fld} = {obj}["{fld}"].get<{typ}>();' for fld, typ, _ in fields]
+        lines = [_spelled_read(fsrc.text, form, fld, typ) for fld, typ, _ in fields]
         ed.edit(fdef.file, at, 0, "".join(f"{fsrc.newline}{indent}{ln}" for ln in lines), "json reads")
+
+
+def _spelled_read(text: str, form, field: str, typ: str) -> str:
+    """An existing read with its key, field and ``get<T>`` type replaced."""
+    parts = [(form.key_span, field), (form.field_span, field)]
+    if form.type_span is not None:
+        parts.append((form.type_span, typ))
+    out, pos = [], form.span[0]
+    for (a, b), new in sorted(parts, key=lambda p: p[0][0]):
+        out += [text[pos:a], new]
+        pos = b
+    return "".join([*out, text[pos:form.span[1]]])

@@ -128,9 +128,8 @@ def _declare_beside(ed: Edits, anchor: str, names: list[str], before: bool) -> N
 
 def _run_time_ids(ed: Edits, tv, anchor: str, names: list[str], before: bool) -> None:
     src = ed.m.file(tv.file)
-    stmt = src.text[tv.span[0]:tv.span[1]]
-    prefix = stmt[:re.search(rf"\b{re.escape(anchor)}\b", stmt).start()]  # `const uint64_t `
-    counter = re.search(r"(\w+)\s*\+\+", stmt).group(1)
+    prefix = src.text[tv.span[0]:tv.name_span[0]]  # `const uint64_t `
+    counter = tv.counter
     indent, nl, text = src.indent_at(tv.span[0]), src.newline, src.text
     decls = [f"{prefix}{n} = {counter}++;" for n in names]
     if before:

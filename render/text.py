@@ -86,14 +86,4 @@ class Edits:
         if not names:
             return {}
         text = self.m.cpp.text
-        start = text.index("{", decl.init_span[0]) + 1
-        end = text.rindex("}", decl.init_span[0], decl.init_span[1])
-        out = {}
-        pos = start
-        for i, part in enumerate(text[start:end].split(",")):
-            lead = len(part) - len(part.lstrip())
-            s = (pos + lead, pos + len(part.rstrip()))
-            if i < len(names):
-                out[names[i]] = (part, s)
-            pos += len(part) + 1
-        return out
+        return {name: (text[a:b], (a, b)) for name, (a, b) in zip(names, decl.init_elems, strict=False)}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from .lexer import IDENT, PUNCT, STRING
+from .lexer import IDENT, PUNCT
 from .lists import ListReader, NameVar, is_name_type
 from .model import (
     Cond,
@@ -23,15 +23,14 @@ from .model import (
     TensorVar,
 )
 from .tokens import OPEN, TokenView, normalise_condition, qualified_name_before
+from .vocabulary import short_name, vocabulary
 
 _STRUCT_PARAM_RE = re.compile(r"const\s+([\w:]+)\s*&\s*(\w+)")
+_ENUM_NAME = re.compile(r"[A-Za-z_]\w*")
 _NOT_TYPES = {"return", "if", "else", "for", "while", "do", "switch", "case", "delete", "new", "throw",
               "goto", "break", "continue", "using", "typedef"}
-_COUNTED_ID = re.compile(r"\s*(?:(?P<cond>.+?)\s*\?\s*)?\w+\s*\+\+\s*(?::\s*[\w:]+\s*)?"
-                         r"|\s*(?P<elsecond>.+?)\s*\?\s*[\w:]+\s*:\s*\w+\s*\+\+\s*")  # c ? 0 : ID++
-_NODE_TYPES = {"atb::Node", "Node"}
-#: the node member holding its operation (`op` in older ATB versions)
-OP_MEMBERS = ("operation", "op")
+_COUNTED_ID = re.compile(r"\s*(?:(?P<cond>.+?)\s*\?\s*)?(?P<counter>\w+)\s*\+\+\s*(?::\s*[\w:]+\s*)?"
+                         r"|\s*(?P<elsecond>.+?)\s*\?\s*[\w:]+\s*:\s*(?P<elsecounter>\w+)\s*\+\+\s*")  # c ? 0 : ID++
 MAX_HELPER_DEPTH = 3
 
 
@@ -49,9 +48,10 @@ class BodyReader:
         self.v = view
         self.func = func
         self.parent = parent
+        self.voc = voc = vocabulary()
         if parent is None:
             m = _STRUCT_PARAM_RE.search(func.params_text)
-            self.layer = LayerFunction(func=func, struct_name=m.group(1) if m else None, graph_var="opGraph")
+            self.layer = LayerFunction(func=func, struct_name=m.group(1) if m else None, graph_var=voc.graph_var)
             self._node_ids: dict[str, str] = {}  # node variable -> the id of the node it holds now
             self._id_count: dict[str, int] = {}
             self.helpers = {f.short_name: f for f in helpers or [] if f.body is not None and f is not func}
@@ -74,7 +74,7 @@ class BodyReader:
         v = self.v
         assert self.func.body is not None
         self.base_cond = cond
-        open_i = next(i for i, t in enumerate(v.toks) if t.start == self.func.body[0])
+        open_i = v.at(self.func.body[0])
         self.block(open_i + 1, v.match[open_i], cond, (0,))
         self.lists.finish()
         return self.layer
@@ -204,21 +204,22 @@ class BodyReader:
     def _builds_nodes(self, a: int, b: int) -> bool:
         """Whether statements create or wire graph nodes: a creation call, a node's tensor list set or pushed,
         a node appended to or bound from the graph, or a helper of the pair called with a node or the graph."""
-        toks = self.v.toks
-        texts = [t.text for t in toks[a:b]]
+        voc = self.voc
+        node_type = short_name(voc.node_type)
+        texts = self.v.texts[a:b]
         for k, t in enumerate(texts):
             nxt = texts[k + 1] if k + 1 < len(texts) else ""
             after = texts[k + 2] if k + 2 < len(texts) else ""
-            if t == "&" and after == "." and k + 3 < len(texts) and texts[k + 3] in OP_MEMBERS:
+            if t == "&" and after == "." and k + 3 < len(texts) and texts[k + 3] in voc.op_members:
                 return True
-            if t in OP_MEMBERS and nxt == "=" and after == "new" and k and texts[k - 1] == ".":
+            if t in voc.op_members and nxt == "=" and after == "new" and k and texts[k - 1] == ".":
                 return True
-            if t in ("inTensorIds", "outTensorIds") and (nxt in ("=", "[") or (nxt == "." and after in (
+            if t in voc.tensor_lists and (nxt in ("=", "[") or (nxt == "." and after in (
                     "push_back", "emplace_back", "insert", "resize", "at", "assign"))):
                 return True
-            if t == "nodes" and nxt == "." and after in ("push_back", "emplace_back", "insert", "resize"):
+            if t == voc.graph_nodes and nxt == "." and after in ("push_back", "emplace_back", "insert", "resize"):
                 return True
-            if t == "Node" and nxt == "&":
+            if t == node_type and nxt == "&":
                 return True
             if t in self.helpers and nxt == "(" and (k == 0 or texts[k - 1] not in (".", "->")):
                 return True
@@ -245,7 +246,7 @@ class BodyReader:
             k = semi + 1
         pushes = []
         for x, y in stmts:
-            texts = [t.text for t in toks[x:y]]
+            texts = v.texts[x:y]
             if not (len(texts) >= 6 and texts[-3:] == ["(", var, ")"] and texts[-5] == "."
                     and texts[-4] in ("push_back", "emplace_back")):
                 return False
@@ -254,12 +255,12 @@ class BodyReader:
         for target in pushes:
             if len(target) == 1 and target[0] in self.lists.lists:
                 self.lists.append(self.lists.lists[target[0]], other, span, cond, j)
-            elif len(target) == 3 and target[1] == "." and target[2] in ("inTensorIds", "outTensorIds"):
+            elif len(target) == 3 and target[1] == "." and self.voc.which_list(target[2]) is not None:
                 if src is None or src.unknown is not None:
                     why = src.unknown[0] if src is not None and src.unknown else "is not a list of this function"
                     raise v.error(j, f"{target[0]}.{target[2]} gets the elements of {other}, which {why}")
                 self.lists.uses[other] = self.lists.uses.get(other, 0) + 1
-                self.lists.push_node(self._node(target[0]), "in" if target[2] == "inTensorIds" else "out",
+                self.lists.push_node(self._node(target[0]), self.voc.which_list(target[2]),
                                      src.elems, span, cond, j, step_kind="append", source=other, parts=src.steps)
             else:
                 return False
@@ -292,114 +293,162 @@ class BodyReader:
     # -- simple statements ------------------------------------------------------------------------
     def _creation_in(self, i: int, end: int) -> bool:
         toks = self.v.toks
-        return any(toks[k].text == "&" and toks[k + 2].text == "." and toks[k + 3].text in OP_MEMBERS
+        if "&" not in self.v.texts[i:end - 3]:
+            return False
+        members = self.voc.op_members
+        return any(toks[k].text == "&" and toks[k + 2].text == "." and toks[k + 3].text in members
                    for k in range(i, end - 3))
 
     def simple(self, i: int, semi: int, cond: Cond, scope: tuple[int, ...]) -> None:
-        v = self.v
-        toks = v.toks
-        texts = [t.text for t in toks[i:semi]]
+        """One statement (tokens i..semi-1): the first reading that recognises it takes it."""
+        toks = self.v.toks
+        if semi <= i:
+            return
+        texts = self.v.texts[i:semi]
         span = (toks[i].start, toks[semi].end if semi < len(toks) else toks[semi - 1].end)
+        if (self._node_reference(i, texts, span, cond) or self._node_appended(i, semi, texts, span, cond)
+                or self._helper_call(i, semi, span, cond)):
+            return
+        if self._creation_in(i, semi):  # any call with `&node.operation` among its arguments
+            self._creation(i, semi, span, cond, scope)
+            return
+        if self.lists.statement(i, semi, cond, span):  # list variables, pushes onto a node's own list
+            self._idiom(f"tensor lists built in steps: {texts[0]}", span)
+            return
+        if (self._node_member(i, semi, texts, span, cond) or self._graph_setting(i, semi, texts, span, cond)
+                or self._local(i, semi, span, cond, scope)):
+            return
+        self._field_assignment(i, semi, texts, span, cond, scope)
+
+    def _node_reference(self, i: int, texts: list[str], span, cond: Cond) -> bool:
+        """``atb::Node &x = opGraph.nodes.at(nodeId++);`` / ``auto &x = g.nodes[nodeId++];``"""
+        nodes = self.voc.graph_nodes
+        if not ("&" in texts and nodes in texts and "=" in texts):
+            return False
+        amp = texts.index("&")
+        eq = texts.index("=")
+        if amp + 2 != eq or self.v.toks[i + amp + 1].kind != IDENT:
+            return False
+        rhs = texts[eq + 1 :]
+        if nodes not in rhs:
+            return False
+        k = rhs.index(nodes)
+        if k + 1 >= len(rhs) or rhs[k + 1] not in (".", "["):
+            return False
+        node_id = self._new_node(texts[amp + 1])
+        self.layer.nodes.append(NodeRef(node_id, len(self.layer.nodes), span, cond))
+        if k >= 2 and not self._graph_names:
+            self.layer.graph_var = rhs[k - 2]
+        return True
+
+    def _node_appended(self, i: int, semi: int, texts: list[str], span, cond: Cond) -> bool:
+        """A node filled in place and appended: ``atb::Node x;`` ... ``opGraph.nodes.push_back(x);``"""
         n = len(texts)
-        if n == 0:
-            return
-        # node reference: `atb::Node &x = opGraph.nodes.at(nodeId++);` / `auto &x = g.nodes[nodeId++];`
-        if "&" in texts and "nodes" in texts and "=" in texts:
-            amp = texts.index("&")
-            eq = texts.index("=")
-            if amp + 2 == eq and toks[i + amp + 1].kind == IDENT:
-                rhs = texts[eq + 1 :]
-                if "nodes" in rhs:
-                    k = rhs.index("nodes")
-                    if k + 1 < len(rhs) and rhs[k + 1] in (".", "["):
-                        node_id = self._new_node(texts[amp + 1])
-                        self.layer.nodes.append(NodeRef(node_id, len(self.layer.nodes), span, cond))
-                        if k >= 2 and not self._graph_names:
-                            self.layer.graph_var = rhs[k - 2]
-                        return
-        # a node filled in place and appended: `atb::Node x;` ... `opGraph.nodes.push_back(x);`
-        if n in (2, 4) and "".join(texts[:-1]) in _NODE_TYPES and toks[semi - 1].kind == IDENT:
+        if n in (2, 4) and "".join(texts[:-1]) in self.voc.node_types and self.v.toks[semi - 1].kind == IDENT:
             self._new_node(texts[-1])
-            return
-        if (n == 8 and self._is_graph(texts[0]) and texts[1:4] == [".", "nodes", "."]
+            return True
+        if (n == 8 and self._is_graph(texts[0]) and texts[1:4] == [".", self.voc.graph_nodes, "."]
                 and texts[4] in ("push_back", "emplace_back") and texts[5] == "(" and texts[7] == ")"):
             node_id = self._node(texts[6])
             self.layer.nodes.append(NodeRef(node_id, len(self.layer.nodes), span, cond))
             self._idiom(f"nodes appended with {texts[4]}: {node_id}", span)
-            return
-        if self._helper_call(i, semi, span, cond):
-            return
-        # creation call: any call with `&node.operation` among its arguments
-        if self._creation_in(i, semi):
-            self._creation(i, semi, span, cond, scope)
-            return
-        # lists built in steps: list variables, pushes onto a node's own list
-        if self.lists.statement(i, semi, cond, span):
-            self._idiom(f"tensor lists built in steps: {texts[0]}", span)
-            return
-        # node member assignment: inTensorIds / outTensorIds / operation = new ...
-        if n >= 4 and toks[i].kind == IDENT and texts[1] == "." and texts[3] == "=":
-            target, member = self._node(texts[0]), texts[2]
-            if member in ("inTensorIds", "outTensorIds"):
-                self._tensor_list(i, semi, target, member, span, cond)
-                return
-            if member in OP_MEMBERS and n > 4 and texts[4] == "new":
-                k = i + 5
-                j = k
-                while j < semi and toks[j].text != "(":
-                    j += 1
-                callee = v.squash(k, j)
-                self.layer.creates.append(CreateCall(target, None, None, callee, (toks[k].start, toks[j - 1].end),
-                                                     span, cond, is_new=True))
-                return
-        # graph settings on the graph variable
-        if n >= 3 and self._is_graph(texts[0]) and texts[1] == ".":
-            if texts[2] == "nodes" and n >= 6 and texts[3] == "." and texts[4] == "resize":
-                value = v.text(i + 6, semi - 1)
-                self.layer.settings.append(GraphSetting("nodes.resize", value, span, cond,
-                                                        (toks[i + 6].start, toks[semi - 2].end)))
-                if value.strip() in ("nodeId",):
-                    self.layer.resize_to_node_id = True
-                return
-            if n >= 4 and texts[3] == "=":
-                self.layer.settings.append(GraphSetting(texts[2], v.text(i + 4, semi), span, cond,
-                                                        (toks[i + 4].start, toks[semi - 1].end)))
-                return
-        # declaration of a local variable (params among them)
+            return True
+        return False
+
+    def _node_member(self, i: int, semi: int, texts: list[str], span, cond: Cond) -> bool:
+        """A node member set: its tensor lists (``x.inTensorIds = ...;``) or ``x.operation = new ...;``."""
+        toks = self.v.toks
+        n = len(texts)
+        if not (n >= 4 and toks[i].kind == IDENT and texts[1] == "." and texts[3] == "="):
+            return False
+        target, member = self._node(texts[0]), texts[2]
+        if self.voc.which_list(member) is not None:
+            self._tensor_list(i, semi, target, member, span, cond)
+            return True
+        if member in self.voc.op_members and n > 4 and texts[4] == "new":
+            k = i + 5
+            j = k
+            while j < semi and toks[j].text != "(":
+                j += 1
+            callee = self.v.squash(k, j)
+            self.layer.creates.append(CreateCall(target, None, None, callee, (toks[k].start, toks[j - 1].end),
+                                                 span, cond, is_new=True))
+            return True
+        return False
+
+    def _graph_setting(self, i: int, semi: int, texts: list[str], span, cond: Cond) -> bool:
+        """On the graph variable: ``opGraph.nodes.resize(X);``, ``opGraph.inTensorNum = X;``..."""
+        v = self.v
+        toks = v.toks
+        n = len(texts)
+        if not (n >= 3 and self._is_graph(texts[0]) and texts[1] == "."):
+            return False
+        nodes = self.voc.graph_nodes
+        if texts[2] == nodes and n >= 6 and texts[3] == "." and texts[4] == "resize":
+            value = v.text(i + 6, semi - 1)
+            by_counter = value.strip() == self.voc.node_counter
+            self.layer.settings.append(GraphSetting(f"{nodes}.resize", value, span, cond,
+                                                    (toks[i + 6].start, toks[semi - 2].end), True, by_counter))
+            if by_counter:
+                self.layer.resize_to_node_id = True
+            return True
+        if n >= 4 and texts[3] == "=":
+            self.layer.settings.append(GraphSetting(texts[2], v.text(i + 4, semi), span, cond,
+                                                    (toks[i + 4].start, toks[semi - 1].end)))
+            return True
+        return False
+
+    def _local(self, i: int, semi: int, span, cond: Cond, scope: tuple[int, ...]) -> bool:
+        """The declaration of a local variable: a tensor list or name, the graph, a tensor id counted at run
+        time, or anything else (params among them), kept to resolve later statements."""
         decl = self._declaration(i, semi, span, cond, scope)
-        if decl is not None and self._list_declaration(decl, i, semi, span, cond):
-            return
-        if decl is not None:
-            if decl.type_text.rsplit("::", 1)[-1] == "GraphParam" and self.parent is None:
-                self.layer.graph_var = decl.var
-            m = _COUNTED_ID.fullmatch(" ".join(decl.init.split())) if decl.init and "++" in decl.init else None
-            if m is not None and decl.var.isupper():  # `uint64_t IN_X = param.y ? ID++ : 0;`
-                tcond = cond
-                if m.group("cond") or m.group("elsecond"):
-                    tcond = (*cond, (normalise_condition(m.group("cond") or m.group("elsecond")),
-                                     m.group("cond") is not None))
-                self.layer.tensor_vars.append(TensorVar(decl.var, self.v.which, span, tcond))
-                self._idiom(f"tensor ids counted at run time: {decl.var}", span)
-                return
-            decl.layer_param, decl.function = self._layer_param, self.func.short_name
-            self._param_scopes.append(decl)
-            self.layer.params.append(decl)
-            return
-        # field assignment on a local param: `p.a.b = value;`
+        if decl is None:
+            return False
+        if self._list_declaration(decl, i, semi, span, cond):
+            return True
+        if short_name(decl.type_text) == short_name(self.voc.graph_type) and self.parent is None:
+            self.layer.graph_var = decl.var
+        if self._counted_id(decl, span, cond):
+            return True
+        decl.layer_param, decl.function = self._layer_param, self.func.short_name
+        self._param_scopes.append(decl)
+        self.layer.params.append(decl)
+        return True
+
+    def _counted_id(self, decl: ParamDecl, span, cond: Cond) -> bool:
+        """``uint64_t IN_X = param.y ? ID++ : 0;``: a tensor id counted at run time, under its condition."""
+        m = _COUNTED_ID.fullmatch(" ".join(decl.init.split())) if decl.init and "++" in decl.init else None
+        if m is None or not decl.var.isupper():
+            return False
+        tcond = cond
+        if m.group("cond") or m.group("elsecond"):
+            tcond = (*cond, (normalise_condition(m.group("cond") or m.group("elsecond")), m.group("cond") is not None))
+        self.layer.tensor_vars.append(TensorVar(decl.var, self.v.which, span, tcond, name_span=decl.name_span,
+                                                counter=m.group("counter") or m.group("elsecounter")))
+        self._idiom(f"tensor ids counted at run time: {decl.var}", span)
+        return True
+
+    def _field_assignment(self, i: int, semi: int, texts: list[str], span, cond: Cond,
+                          scope: tuple[int, ...]) -> None:
+        """``p.a.b = value;`` on a local param, or ``p = {...};`` for a whole one."""
+        v = self.v
+        toks = v.toks
+        n = len(texts)
         if toks[i].kind == IDENT and n >= 4 and texts[1] == ".":
             eq = self._assign_op(i, semi)
             if eq != -1:
                 param = self.resolve_param(texts[0], toks[i].start, scope)
                 if param is not None:
                     path = v.squash(i + 2, eq).replace(" ", "")
-                    self.layer.assigns.append(
-                        FieldAssign(param, path, v.text(eq + 1, semi), span, cond))
+                    self.layer.assigns.append(FieldAssign(param, path, v.text(eq + 1, semi), span, cond,
+                                                          (toks[eq].end, toks[semi].start),
+                                                          (toks[i + 2].start, toks[i + 2].end)))
                     return
-        # brace re-assignment of a whole param: `p = {...};`
         if toks[i].kind == IDENT and n >= 3 and texts[1] == "=":
             param = self.resolve_param(texts[0], toks[i].start, scope)
             if param is not None:
-                self.layer.assigns.append(FieldAssign(param, "", v.text(i + 2, semi), span, cond))
+                self.layer.assigns.append(FieldAssign(param, "", v.text(i + 2, semi), span, cond,
+                                                      (toks[i + 1].end, toks[semi].start)))
 
     def _list_declaration(self, decl: ParamDecl, i: int, semi: int, span, cond: Cond) -> bool:
         """A local list of tensor names or ids, or a tensor name held in a ``std::string``."""
@@ -473,7 +522,18 @@ class BodyReader:
             else:
                 return None
         return ParamDecl(name_t.text, type_text.replace(" ", ""), (toks[type_start].start, toks[type_end - 1].end),
-                         init, init_span, span, cond, scope, v.src.indent_at(toks[i].start))
+                         init, init_span, span, cond, scope, v.src.indent_at(toks[i].start),
+                         init_elems=self._brace_elements(k, semi) if init is not None else (),
+                         name_span=(name_t.start, name_t.end))
+
+    def _brace_elements(self, k: int, semi: int) -> tuple[tuple[int, int], ...]:
+        """The spans of the elements of the first brace list among tokens k..semi."""
+        v = self.v
+        toks = v.toks
+        brace = next((j for j in range(k, semi) if toks[j].text == "{"), None)
+        if brace is None:
+            return ()
+        return tuple((toks[a].start, toks[b - 1].end) for a, b in v.split_commas(brace + 1, v.match[brace]) if a < b)
 
     def resolve_param(self, name: str, offset: int, scope: tuple[int, ...]) -> ParamDecl | None:
         best = None
@@ -487,8 +547,9 @@ class BodyReader:
     def _creation(self, i: int, semi: int, span, cond: Cond, scope: tuple[int, ...]) -> None:
         v = self.v
         toks = v.toks
+        members = self.voc.op_members
         amp = next(k for k in range(i, semi - 3)
-                   if toks[k].text == "&" and toks[k + 2].text == "." and toks[k + 3].text in OP_MEMBERS)
+                   if toks[k].text == "&" and toks[k + 2].text == "." and toks[k + 3].text in members)
         node = self._node(toks[amp + 1].text)
         # the innermost call whose argument list holds `&node.operation`
         open_i = -1
@@ -496,7 +557,7 @@ class BodyReader:
             if toks[k].text == "(" and v.match[k] > amp:
                 open_i = k
         if open_i == -1:
-            raise v.error(i, "cannot find the creation call around '&node.operation'")
+            raise v.error(i, f"cannot find the creation call around '&node.{members[0]}'")
         callee, first = qualified_name_before(v, open_i, i)
         callee_span = (toks[first].start, toks[open_i - 1].end)
         if first - 1 >= i and toks[first - 1].text in (".", "->") and first - 2 >= i:
@@ -506,25 +567,30 @@ class BodyReader:
         args = v.split_commas(open_i + 1, v.match[open_i])
         param_arg = None
         param = None
+        arg_span = None
         for a, b in args:
             if a <= amp < b:
                 continue
-            param_arg = v.text(a, b)
+            param_arg, arg_span = v.text(a, b), (toks[a].start, toks[b - 1].end)
             if b - a == 1 and toks[a].kind == IDENT:
                 param = self.resolve_param(toks[a].text, toks[a].start, scope)
             break
-        self.layer.creates.append(CreateCall(node, param_arg, param, callee, callee_span, span, cond))
+        self.layer.creates.append(CreateCall(node, param_arg, param, callee, callee_span, span, cond,
+                                             param_arg_span=arg_span))
 
     def _helper_call(self, i: int, semi: int, span, cond: Cond) -> bool:
         """`AddMlp(mlpNode, param);` (also wrapped: `CHECK_OPERATION_STATUS_RETURN(AddMlp(...));`) where
         AddMlp is a function of the pair given a node or the graph: its statements are read here."""
         v = self.v
         toks = v.toks
+        if self.helpers.keys().isdisjoint(v.texts[i:semi - 1]):
+            return False
         for k in range(i, semi - 1):
             t = toks[k]
             if t.kind != IDENT or toks[k + 1].text != "(" or t.text not in self.helpers:
                 continue
-            if k > i and toks[k - 1].text in (".", "->", "::") and toks[k - 2].text != "common":
+            if (k > i and toks[k - 1].text in (".", "->", "::")
+                    and toks[k - 2].text not in self.voc.helper_namespaces):
                 continue  # a method of some object, or a function of another namespace
             helper = self.helpers[t.text]
             close = v.match[k + 1]
@@ -563,7 +629,7 @@ class BodyReader:
         "calls"), or None when it is not one."""
         v = self.v
         toks = v.toks
-        if not any(toks[k].kind == STRING or toks[k].text in self.lists.names for k in range(start, semi)):
+        if not v.has_string(start, semi) and self.lists.names.keys().isdisjoint(v.texts[start:semi]):
             if toks[start].kind == IDENT and toks[semi - 3].text == "{" and toks[semi - 2].text == "}" \
                     and toks[semi - 1].text == ")":
                 return [], "list"  # GetTensorIdxList(map, {}): no tensors
@@ -585,7 +651,7 @@ class BodyReader:
         v = self.v
         toks = v.toks
         brace = i + 4
-        which = "in" if member == "inTensorIds" else "out"
+        which = self.voc.which_list(member)
         var = self._list_argument(brace, semi)
         if var is not None:  # `= GetTensorIdxList(map, names)` with a list variable built in steps
             a = var
@@ -597,15 +663,18 @@ class BodyReader:
         if by_name is not None:  # `= GetTensorIdxList(map, {"a", "b"})` / `= {GetTensorIdx(map, "a"), ...}`
             elems, form = by_name
             self._idiom(f"string-named tensors: {target}.{member}", span)
-            self.layer.lists.append(TensorList(target, "in" if member == "inTensorIds" else "out", elems, span,
+            self.layer.lists.append(TensorList(target, which, elems, span,
                                                (toks[brace].start, toks[semi - 1].end), cond, form))
             return
         if toks[brace].text != "{" or v.match[brace] != semi - 1:
             raise v.error(i, f"{target}.{member} is not assigned a brace list; the tool reads "
-                             "`node.inTensorIds = {...};` lists and tensor-name lists")
+                             f"`node.{self.voc.in_tensors} = {{...}};` lists and tensor-name lists")
         elems = []
         for a, b in v.split_commas(brace + 1, semi - 1):
             if a >= b:
+                continue
+            if b - a == 1 and _ENUM_NAME.fullmatch(toks[a].text):  # the common case: one enum name
+                elems.append(ListElem(toks[a].text, (toks[a].start, toks[a].end)))
                 continue
             text = v.squash(a, b)
             q = v.find(a, b, "?")
@@ -624,7 +693,7 @@ class BodyReader:
                 text = m.group(1)
             elems.append(ListElem(_last_ident(text) if ternary is None else text,
                                   (toks[a].start, toks[b - 1].end), ternary))
-        self.layer.lists.append(TensorList(target, "in" if member == "inTensorIds" else "out", elems, span,
+        self.layer.lists.append(TensorList(target, which, elems, span,
                                            (toks[brace].start, toks[semi - 1].end), cond))
 
 

@@ -15,10 +15,12 @@ from .model import (
     JsonRead,
     LayerSource,
     MacroCall,
+    Span,
     StructDecl,
     StructField,
 )
 from .tokens import OPEN, TokenView, qualified_name_before
+from .vocabulary import vocabulary
 
 _INCLUDE_RE = re.compile(r'#\s*include\s*([<"])([^>"]+)[>"]')
 _IFNDEF_RE = re.compile(r"#\s*ifndef\s+(\w+)")
@@ -33,7 +35,8 @@ def read_directives(view: TokenView, model: LayerSource) -> None:
     for d in directives:
         m = _INCLUDE_RE.match(d.text)
         if m:
-            model.includes.append(Include(which, m.group(2), (d.start, d.end)))
+            model.includes.append(Include(which, m.group(2), (d.start, d.end),
+                                          (d.start + m.start(2), d.start + m.end(2))))
     # Include guard: the first directive is #ifndef X, the next #define X, the last #endif.
     if len(directives) >= 2:
         m1 = _IFNDEF_RE.match(directives[0].text)
@@ -334,28 +337,34 @@ class DeclReader:
         words = {t.text for t in v.toks[i:first]}
         close_paren = v.match[paren]
         body = (v.toks[body_open].start, v.toks[end].end) if body_open is not None else None
+        if body_open is not None:
+            v.remember(body_open)
         span_end = v.toks[end].end if end < len(v) else v.toks[-1].end
         self.m.functions.append(
             FunctionDef(self.which, name, (v.toks[paren - 1].start, v.toks[paren - 1].end),
                         "static" in words, v.text(paren + 1, close_paren), v.squash(i, first),
                         body, (v.toks[i].start, span_end))
         )
-        if (body_open is not None and name.rsplit("::", 1)[-1] in ("from_json",)) or (
-            body_open is not None and name.rsplit("::", 1)[-1].startswith("Create") and "json" in
-            v.text(paren + 1, close_paren)
-        ):
+        if body_open is not None and self._reads_json(name.rsplit("::", 1)[-1], v.text(paren + 1, close_paren)):
             self._json_reads(name, body_open, end)
+
+    @staticmethod
+    def _reads_json(name: str, params: str) -> bool:
+        """A function that reads the layer param from JSON: a reader, or a creator given the JSON."""
+        voc = vocabulary()
+        return name in voc.json_readers or (name.startswith(voc.json_creator_prefix) and voc.json_param_word in params)
 
     # -- JSON reads -------------------------------------------------------------------------------
     def _json_reads(self, func: str, body_open: int, close: int) -> None:
         v = self.v
+        contains = vocabulary().json_contains
         guarded_ranges: list[tuple[int, int]] = []
         k = body_open + 1
         while k < close:
             t = v.toks[k]
             if t.text == "if" and v.is_(k + 1, "("):
                 cond_close = v.match[k + 1]
-                if "contains" in v.text(k + 2, cond_close):
+                if contains in v.text(k + 2, cond_close):
                     if v.is_(cond_close + 1, "{"):
                         guarded_ranges.append((cond_close + 1, v.match[cond_close + 1]))
                     else:
@@ -377,25 +386,48 @@ class DeclReader:
     def _json_read(self, func: str, a: int, semi: int) -> JsonRead | None:
         v = self.v
         toks = v.toks
-        texts = [t.text for t in toks[a:semi]]
+        texts = v.texts[a:semi]
         span = (toks[a].start, toks[semi].end)
         indent = v.src.indent_at(toks[a].start)
         key = None
         for t in toks[a:semi]:
             if t.kind in (STRING, "char"):
-                key = t.text[1:-1]
+                key, key_span = t.text[1:-1], (t.start + 1, t.end - 1)
                 break
         if key is None:
             return None
-        if "get_to" in texts:
-            g = texts.index("get_to")
+        get = vocabulary().json_get
+        if get in texts:
+            g = texts.index(get)
             inner = [t for t in texts[g + 2 : -1]]
             fld = "".join(inner).split(".", 1)[-1] if inner else ""
             if fld:
-                return JsonRead(func, key, fld, "get_to", span, False, indent)
+                return JsonRead(func, key, fld, get, span, False, indent, key_span,
+                                _after_dot(toks, a + g + 2, semi - 1))
         elif "=" in texts:
             e = texts.index("=")
             lhs = "".join(texts[:e])
             if "." in lhs and "[" in texts[e:]:
-                return JsonRead(func, key, lhs.split(".", 1)[1], "bracket", span, False, indent)
+                return JsonRead(func, key, lhs.split(".", 1)[1], "bracket", span, False, indent, key_span,
+                                _after_dot(toks, a, a + e), _template_argument(toks, a + e, semi))
         return None
+
+
+def _after_dot(toks, a: int, b: int) -> Span | None:
+    """The span of tokens a..b (exclusive) after the first ``.``: a field written on its target."""
+    dot = next((k for k in range(a, b) if toks[k].text == "."), None)
+    return (toks[dot + 1].start, toks[b - 1].end) if dot is not None and dot + 1 < b else None
+
+
+def _template_argument(toks, a: int, b: int) -> Span | None:
+    """The span between the ``<`` and ``>`` of the last template argument list among tokens a..b."""
+    close = next((k for k in range(b - 1, a, -1) if toks[k].text in (">", ">>")), None)
+    if close is None:
+        return None
+    depth = 0
+    for k in range(close, a, -1):
+        t = toks[k].text
+        depth += t.count(">") if t in (">", ">>") else -1 if t == "<" else 0
+        if depth == 0:
+            return (toks[k].end, toks[close].end - 1)
+    return None

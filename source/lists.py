@@ -11,26 +11,35 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
+from functools import cache
 from typing import TYPE_CHECKING
 
 from .lexer import IDENT, NUMBER, STRING
 from .model import Cond, ListElem, ListStep, TensorList
 from .tokens import normalise_condition
+from .vocabulary import Vocabulary, vocabulary
 
 if TYPE_CHECKING:
     from .body import BodyReader
 
-#: element types of a list variable that holds tensors: names (strings) or ids
-_LIST_TYPE = re.compile(r"(?:const)?(?:std::|atb::)?(?:vector|SVector)<(?:const)?(?:std::)?"
-                        r"(string|u?int(?:32|64)?_t|int|size_t|unsigned|unsignedint)>")
 _NAME_TYPE = re.compile(r"(?:const)?std::string")
 #: what a statement may do to a list variable without changing it
 _READS = {"size", "begin", "end", "cbegin", "cend", "empty", "at", "front", "back", "data", "reserve"}
 
 
+@cache
+def _list_type_re(voc: Vocabulary) -> re.Pattern[str]:
+    """A list variable's type when it holds tensors: one of the vocabulary's containers (qualified by one of
+    their namespaces, or not) of names (strings) or ids."""
+    spaces = dict.fromkeys(t.rsplit("::", 1)[0] + "::" for t in voc.list_types if "::" in t)
+    names = dict.fromkeys(t.rsplit("::", 1)[-1] for t in voc.list_types)
+    return re.compile(rf"(?:const)?(?:{'|'.join(map(re.escape, spaces))})?(?:{'|'.join(map(re.escape, names))})<"
+                      r"(?:const)?(?:std::)?(string|u?int(?:32|64)?_t|int|size_t|unsigned|unsignedint)>")
+
+
 def list_type(type_text: str) -> str | None:
     """"names" or "ids" for a vector of tensor names or ids, else None."""
-    m = _LIST_TYPE.fullmatch(re.sub(r"\s+", "", type_text))
+    m = _list_type_re(vocabulary()).fullmatch(re.sub(r"\s+", "", type_text))
     if m is None:
         return None
     return "names" if m.group(1) == "string" else "ids"
@@ -170,73 +179,97 @@ class ListReader:
     # -- statements -------------------------------------------------------------------------------
     def statement(self, i: int, semi: int, cond: Cond, span) -> bool:
         """A statement that changes a list variable or pushes onto a node's list; True when handled."""
-        v = self.v
-        toks = v.toks
-        texts = [t.text for t in toks[i:semi]]
+        toks = self.v.toks
+        texts = self.v.texts[i:semi]
         n = len(texts)
         if n >= 3 and toks[i].kind == IDENT and texts[0] in self.lists:
-            lv = self.lists[texts[0]]
-            if texts[1] == "=":  # names = {...};  names = std::vector<std::string>{...};
-                step = ListStep("assign", span, cond, indent=v.src.indent_at(toks[i].start))
-                lv.steps.append(step)
-                self._assign(lv, (i + 2, semi), step, cond)
-                return True
-            if texts[1] == "." and n >= 5 and texts[3] == "(" and v.match[i + 3] == semi - 1:
-                method = texts[2]
-                if method in ("push_back", "emplace_back"):
-                    self._push(lv, i + 4, semi - 1, span, cond)
-                    return True
-                if method == "insert":
-                    self._insert(lv, i + 4, semi - 1, span, cond)
-                    return True
-                if method == "clear":
-                    lv.elems = [] if not extra(cond, lv.decl_cond) else lv.elems
-                    if extra(cond, lv.decl_cond):
-                        lv.unknown = lv.unknown or (f"is cleared under a branch at line {self._line(i)}", i)
-                    return True
-                if method in _READS:
-                    return False
-                lv.unknown = lv.unknown or (f"is changed by {method}() at line {self._line(i)}", i)
-                return True
-            if (texts[1] == "[" and n >= 6 and toks[i + 2].kind == NUMBER and texts[3] == "]" and texts[4] == "="
-                    and toks[i + 2].text.isdigit()):  # names[0] = "x";
-                choice = self.choices(i + 5, semi, lv.kind)
-                if len(choice) == 1 and choice[0].ternary is None:
-                    self._replace_at(lv, {int(toks[i + 2].text): choice[0]}, span, cond, "replace")
-                    return True
-            if texts[1] in ("[", "+=", "-="):
-                lv.unknown = lv.unknown or (f"has an element changed at line {self._line(i)}", i)
-                return True
+            done = self._list_statement(self.lists[texts[0]], i, semi, texts, cond, span)
+            if done is not None:
+                return done
         if n >= 3 and toks[i].kind == IDENT and texts[0] in self.names and texts[1] == "=":
             self.names[texts[0]] = self._set_name(self.names[texts[0]], i, semi, cond)
             return True
-        # node.inTensorIds.push_back(X);
-        if (n >= 7 and toks[i].kind == IDENT and texts[1] == "." and texts[2] in ("inTensorIds", "outTensorIds")
-                and texts[3] == "." and texts[4] in ("push_back", "emplace_back") and texts[5] == "("
-                and v.match[i + 5] == semi - 1):
-            self.push_node(self.b._node(texts[0]), "in" if texts[2] == "inTensorIds" else "out",
-                           self.choices(i + 6, semi - 1, "ids", pushed=True), span, cond, i)
+        which = self.b.voc.which_list(texts[2]) if n >= 4 and texts[1] == "." else None
+        if (which is not None and n >= 7 and toks[i].kind == IDENT and texts[3] == "." and texts[5] == "("
+                and self.v.match[i + 5] == semi - 1 and self._node_list_call(which, i, semi, texts, cond, span)):
             return True
-        if (n >= 7 and toks[i].kind == IDENT and texts[1] == "." and texts[2] in ("inTensorIds", "outTensorIds")
-                and texts[3] == "." and texts[5] == "(" and v.match[i + 5] == semi - 1):
-            node, which = self.b._node(texts[0]), "in" if texts[2] == "inTensorIds" else "out"
-            parts = [v.squash(x, y).replace(" ", "") for x, y in v.split_commas(i + 6, semi - 1)]
-            m = [re.fullmatch(r"(\w+)\.c?(begin|end)\(\)", p) for p in parts]
-            if (texts[4] == "insert" and len(parts) == 3 and parts[0] == f"{texts[0]}.{texts[2]}.end()" and m[1]
-                    and m[2] and m[1].group(1) == m[2].group(1) and m[1].group(1) in self.lists):
-                src = self.lists[m[1].group(1)]  # node.inTensorIds.insert(node.inTensorIds.end(), ids.begin(), ...)
-                self.uses[src.name] = self.uses.get(src.name, 0) + 1
-                self.push_node(node, which, src.elems, span, cond, i, step_kind="append", source=src.name,
-                               parts=src.steps)
-                return True
-            if texts[4] not in _READS:
-                raise v.error(i, f"{texts[0]}.{texts[2]}.{texts[4]}(...) changes a node's tensor list in a way the "
-                                 "tool does not follow; write the list, push_back onto it, or insert another list "
-                                 "at its end")
-        if n >= 4 and texts[1] == "." and texts[2] in ("inTensorIds", "outTensorIds") and texts[3] == "=":
+        if which is not None and texts[3] == "=":
             return False  # a node's list read from a list variable: the body reader takes it
-        # a list variable handed to a function: the entry of a tensor-name map appended to it
-        # (`AddTensorToList(candidates, "key", names)`), or something the tool cannot follow
+        return self._list_passed(i, semi, cond, span)
+
+    def _list_statement(self, lv: ListVar, i: int, semi: int, texts: list[str], cond: Cond, span) -> bool | None:
+        """A statement on list variable ``lv``: True when handled, False when it only reads the list (nothing
+        else reads the statement as a list's), None when it is not one of the forms read here."""
+        v = self.v
+        toks = v.toks
+        n = len(texts)
+        if texts[1] == "=":  # names = {...};  names = std::vector<std::string>{...};
+            step = ListStep("assign", span, cond, indent=v.src.indent_at(toks[i].start))
+            lv.steps.append(step)
+            self._assign(lv, (i + 2, semi), step, cond)
+            return True
+        if texts[1] == "." and n >= 5 and texts[3] == "(" and v.match[i + 3] == semi - 1:
+            return self._list_method(lv, texts[2], i, semi, cond, span)
+        if (texts[1] == "[" and n >= 6 and toks[i + 2].kind == NUMBER and texts[3] == "]" and texts[4] == "="
+                and toks[i + 2].text.isdigit()):  # names[0] = "x";
+            choice = self.choices(i + 5, semi, lv.kind)
+            if len(choice) == 1 and choice[0].ternary is None:
+                self._replace_at(lv, {int(toks[i + 2].text): choice[0]}, span, cond, "replace")
+                return True
+        if texts[1] in ("[", "+=", "-="):
+            lv.unknown = lv.unknown or (f"has an element changed at line {self._line(i)}", i)
+            return True
+        return None
+
+    def _list_method(self, lv: ListVar, method: str, i: int, semi: int, cond: Cond, span) -> bool:
+        """``names.push_back(x);``, ``names.insert(...);``, ``names.clear();``...: False for a method that only
+        reads the list."""
+        if method in ("push_back", "emplace_back"):
+            self._push(lv, i + 4, semi - 1, span, cond)
+            return True
+        if method == "insert":
+            self._insert(lv, i + 4, semi - 1, span, cond)
+            return True
+        if method == "clear":
+            lv.elems = [] if not extra(cond, lv.decl_cond) else lv.elems
+            if extra(cond, lv.decl_cond):
+                lv.unknown = lv.unknown or (f"is cleared under a branch at line {self._line(i)}", i)
+            return True
+        if method in _READS:
+            return False
+        lv.unknown = lv.unknown or (f"is changed by {method}() at line {self._line(i)}", i)
+        return True
+
+    def _node_list_call(self, which: str, i: int, semi: int, texts: list[str], cond: Cond, span) -> bool:
+        """``node.inTensorIds.push_back(X);`` or ``node.inTensorIds.insert(node.inTensorIds.end(), ids.begin(),
+        ids.end());``; any other change of a node's list is refused; False for a method that only reads it."""
+        v = self.v
+        node = self.b._node(texts[0])
+        if texts[4] in ("push_back", "emplace_back"):
+            self.push_node(node, which, self.choices(i + 6, semi - 1, "ids", pushed=True), span, cond, i)
+            return True
+        parts = [v.squash(x, y).replace(" ", "") for x, y in v.split_commas(i + 6, semi - 1)]
+        m = [re.fullmatch(r"(\w+)\.c?(begin|end)\(\)", p) for p in parts]
+        if (texts[4] == "insert" and len(parts) == 3 and parts[0] == f"{texts[0]}.{texts[2]}.end()" and m[1]
+                and m[2] and m[1].group(1) == m[2].group(1) and m[1].group(1) in self.lists):
+            src = self.lists[m[1].group(1)]
+            self.uses[src.name] = self.uses.get(src.name, 0) + 1
+            self.push_node(node, which, src.elems, span, cond, i, step_kind="append", source=src.name,
+                           parts=src.steps)
+            return True
+        if texts[4] not in _READS:
+            raise v.error(i, f"{texts[0]}.{texts[2]}.{texts[4]}(...) changes a node's tensor list in a way the "
+                             "tool does not follow; write the list, push_back onto it, or insert another list "
+                             "at its end")
+        return False
+
+    def _list_passed(self, i: int, semi: int, cond: Cond, span) -> bool:
+        """A list variable handed to a function: the entry of a tensor-name map appended to it
+        (``AddTensorToList(candidates, "key", names)``), or something the tool cannot follow."""
+        v = self.v
+        toks = v.toks
+        if self.lists.keys().isdisjoint(v.texts[i:semi]):
+            return False
         for k in range(i, semi):
             if not (toks[k].kind == IDENT and toks[k].text in self.lists and toks[k - 1].text in ("(", ",")
                     and toks[k + 1].text in (")", ",")):
@@ -322,7 +355,7 @@ class ListReader:
             return None
         v = self.v
         toks = v.toks
-        a = next(k for k, t in enumerate(toks) if t.start == f.body[0])
+        a = v.at(f.body[0])
         rets = [k for k in range(a, v.match[a]) if toks[k].text == "return" and toks[k + 2].text == ";"]
         if not rets or name in self.b._reading:
             return None
@@ -521,7 +554,7 @@ class ListReader:
         lv = self.lists[var]
         self.uses[var] = self.uses.get(var, 0) + 1
         if lv.unknown is not None:
-            raise self.v.error(lv.unknown[1] or at, f"{node}.{'inTensorIds' if which == 'in' else 'outTensorIds'} "
+            raise self.v.error(lv.unknown[1] or at, f"{node}.{self.b.voc.tensor_list(which)} "
                                                     f"reads {var}, which {lv.unknown[0]}; the tool reads lists "
                                                     "written in the layer (initialised, reassigned, pushed onto)")
         return TensorList(node, which, [replace(e) for e in lv.elems], span, brace, cond,

@@ -24,6 +24,7 @@ class Include:
     file: str
     target: str
     span: Span
+    target_span: Span | None = None  # the path between the quotes or brackets
 
 
 @dataclass
@@ -129,6 +130,9 @@ class JsonRead:
     span: Span  # the statement
     guarded: bool  # inside ``if (paramJson.contains(...))``
     indent: str = ""
+    key_span: Span | None = None  # the key, inside its quotes
+    field_span: Span | None = None  # the field after the target's ``.``
+    type_span: Span | None = None  # the ``get<T>`` argument of a bracket read
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -158,6 +162,9 @@ class ParamDecl:
     #: None when that function is not given the layer param
     layer_param: str | None = None
     function: str = ""  # the function declaring it (the layer function, or a helper it calls)
+    #: a brace initialiser's elements, in order (``{a, b}`` or ``Type{a, b}``)
+    init_elems: tuple[Span, ...] = ()
+    name_span: Span | None = None
 
 
 @dataclass
@@ -167,6 +174,8 @@ class FieldAssign:
     value: str
     span: Span
     cond: Cond
+    value_span: Span | None = None  # between the ``=`` and the ``;``
+    head_span: Span | None = None  # the path's first field
 
 
 @dataclass
@@ -233,6 +242,7 @@ class CreateCall:
     cond: Cond
     is_new: bool = False  # ``node.operation = new X(...)``
     stmt_start: int | None = None  # where the enclosing statement begins (``if (Create...(...) != ...)``)
+    param_arg_span: Span | None = None
 
     @property
     def statement_start(self) -> int:
@@ -248,6 +258,9 @@ class GraphSetting:
     span: Span
     cond: Cond
     value_span: Span | None = None
+    #: the node list's size (``nodes.resize(X)``); by_counter: sized by the running node index, to the nodes used
+    node_room: bool = False
+    by_counter: bool = False
 
 
 @dataclass
@@ -261,6 +274,8 @@ class TensorVar:
     cond: Cond = ()
     #: what declares a tensor-name string: its list variable, or the map (or the function building the map)
     context: str = ""
+    name_span: Span | None = None  # the id's name where it is declared (a run-time id)
+    counter: str = ""  # the variable a run-time id is counted by (``ID`` of ``ID++``)
 
 
 @dataclass

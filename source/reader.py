@@ -7,7 +7,7 @@ import logging
 import os
 from pathlib import Path
 
-from .body import OP_MEMBERS, BodyReader
+from .body import BodyReader
 from .decls import DeclReader, read_directives
 from .errors import LayerError
 from .lexer import IDENT
@@ -15,6 +15,7 @@ from .model import Binder, Constant, FunctionDef, Idiom, LayerSource
 from .source_file import SourceFile
 from .tensor_names import declared_names, name_maps
 from .tokens import TokenView
+from .vocabulary import short_name, vocabulary
 
 log = logging.getLogger(__name__)
 
@@ -82,18 +83,20 @@ def read_pair(cpp_path: Path, h_path: Path | None = None, *, cpp_text: bytes | N
 
 
 def _find_layer(model: LayerSource, view: TokenView) -> None:
+    voc = vocabulary()
     fillers: list[FunctionDef] = []
     builders: list[FunctionDef] = []  # functions that make a graph, whoever fills its nodes
+    operation = short_name(voc.operation_type)
     for f in model.functions:
-        if f.file != "cpp" or f.body is None or f.owner is not None or "Operation" not in f.params_text:
+        if f.file != "cpp" or f.body is None or f.owner is not None or operation not in f.params_text:
             continue
         if _fills_nodes(view, f):
             fillers.append(f)
         elif _declares_graph(view, f):
             builders.append(f)
     if not fillers and not builders:
-        raise LayerError(view.src.path, None, "no layer-building function (one that declares an "
-                         "atb::GraphParam or fills graph nodes with inTensorIds) found; is this a layer .cpp?")
+        raise LayerError(view.src.path, None, f"no layer-building function (one that declares an {voc.graph_type} "
+                         f"or fills graph nodes with {voc.in_tensors}) found; is this a layer .cpp?")
     layer, subgraphs = _layer_and_subgraphs(model, view, fillers, builders)
     model.subgraphs = subgraphs
     helpers = [f for f in model.functions if f.file == "cpp" and f.owner is None]
@@ -108,11 +111,11 @@ def _find_layer(model: LayerSource, view: TokenView) -> None:
     # count constants declared inside the layer function count as constants too
     known = {c.name for c in model.constants}
     for p in model.layer.params:
-        if p.var.endswith("_COUNT") and p.var not in known and p.init and p.init_span and not p.cond:
+        if p.var.endswith(voc.count_suffix) and p.var not in known and p.init and p.init_span and not p.cond:
             model.constants.append(Constant("cpp", p.var, p.type_text, p.init.strip(), p.init_span, p.span))
     if not model.layer.nodes:
-        raise LayerError(view.src.path, model.line("cpp", layer.span[0]),
-                         "the layer function declares no graph nodes (atb::Node &x = opGraph.nodes.at(...))")
+        raise LayerError(view.src.path, model.line("cpp", layer.span[0]), "the layer function declares no graph "
+                         f"nodes ({voc.node_type} &x = {voc.graph_var}.{voc.graph_nodes}.at(...))")
 
 
 def _calls(view: TokenView, functions: list[FunctionDef]) -> dict[str, set[str]]:
@@ -120,8 +123,8 @@ def _calls(view: TokenView, functions: list[FunctionDef]) -> dict[str, set[str]]
     names = {f.short_name for f in functions}
     out: dict[str, set[str]] = {}
     for f in functions:
-        a = next(k for k, t in enumerate(view.toks) if t.start == f.body[0])
-        toks = view.toks[a:view.match[a]]
+        a, close = view.braces(f.body)
+        toks = view.toks[a:close]
         out.setdefault(f.short_name, set()).update(
             t.text for t, nxt in itertools.pairwise(toks)
             if t.kind == IDENT and nxt.text == "(" and t.text in names and t.text != f.short_name)
@@ -169,6 +172,7 @@ def _graph_calls(view: TokenView, names: set[str]) -> tuple[set[str], set[str]]:
     """Graph functions called to create a node's operation (``F(p, &node.operation)``: a sub-graph), and those
     called to hand the operation out (``F(p, operation)`` in a creator)."""
     toks = view.toks
+    members = vocabulary().op_members
     as_node: set[str] = set()
     out: set[str] = set()
     for k in range(len(toks) - 1):
@@ -178,7 +182,7 @@ def _graph_calls(view: TokenView, names: set[str]) -> tuple[set[str], set[str]]:
         prev = toks[k - 1] if k else None
         if not args or (prev is not None and ((prev.kind == IDENT and prev.text != "return") or prev.text in "*&")):
             continue  # the definition or a declaration (`atb::Status F(...)`)
-        if any(a.text in OP_MEMBERS and b.text == "." for b, a in itertools.pairwise(args)):
+        if any(a.text in members and b.text == "." for b, a in itertools.pairwise(args)):
             as_node.add(toks[k].text)
         else:
             out.add(toks[k].text)
@@ -199,7 +203,8 @@ def _mark_subgraph_declarations(model: LayerSource, view: TokenView, layer: Func
         out: set[str] = set()
         for n in names:
             f = by_name[n]
-            out.update(t.text for t in view.toks if f.body[0] <= t.start < f.body[1] and t.kind == IDENT)
+            a, close = view.braces(f.body)
+            out.update(t.text for t in view.toks[a:close + 1] if t.kind == IDENT)
         return out
 
     layer_words = used_in(own)
@@ -217,20 +222,24 @@ def _mark_subgraph_declarations(model: LayerSource, view: TokenView, layer: Func
 def _fills_nodes(view: TokenView, f: FunctionDef) -> bool:
     """Token-wise (so layout does not matter): the body names `x.nodes` and a tensor id list."""
     assert f.body is not None
-    toks = [t for t in view.toks if f.body[0] <= t.start < f.body[1]]
-    texts = [t.text for t in toks]
-    has_nodes = any(texts[i] == "." and texts[i + 1] == "nodes" for i in range(len(texts) - 1))
-    return has_nodes and ("inTensorIds" in texts or "outTensorIds" in texts)
+    voc = vocabulary()
+    a, close = view.braces(f.body)
+    texts = view.texts[a:close + 1]
+    has_nodes = any(texts[i] == "." and texts[i + 1] == voc.graph_nodes for i in range(len(texts) - 1))
+    return has_nodes and any(name in texts for name in voc.tensor_lists)
 
 
 def _declares_graph(view: TokenView, f: FunctionDef) -> bool:
     assert f.body is not None
-    return any(t.text == "GraphParam" for t in view.toks if f.body[0] <= t.start < f.body[1])
+    graph = short_name(vocabulary().graph_type)
+    a, close = view.braces(f.body)
+    return any(t.text == graph for t in view.toks[a:close + 1])
 
 
 def _find_binder(model: LayerSource) -> None:
+    bases = vocabulary().binder_bases
     for s in model.structs:
-        if "HostTensorBinder" in s.bases or "Binder" in s.bases:
+        if any(b in s.bases for b in bases):
             methods = [f for f in model.functions if f.owner == s.name]
             model.binder = Binder(s.name, s, methods)
             return

@@ -10,9 +10,12 @@ itself does not tell."""
 
 from __future__ import annotations
 
+import bisect
+
 from .lexer import IDENT, STRING
 from .model import FunctionDef, ListElem, NameMap, TensorVar
 from .tokens import TokenView
+from .vocabulary import vocabulary
 
 
 def name_maps(view: TokenView, functions: list[FunctionDef]) -> dict[str, NameMap]:
@@ -24,13 +27,15 @@ def name_maps(view: TokenView, functions: list[FunctionDef]) -> dict[str, NameMa
     for f in functions:
         if f.file != view.which or f.body is None:
             continue
-        a = next(k for k, t in enumerate(toks) if t.start == f.body[0])
+        a = view.at(f.body[0])
         bodies[f.short_name] = (a, view.match[a])
         nm = NameMap(f.short_name)
         for key, elems in _entries(view, a + 1, view.match[a]):
             nm.entries.setdefault(key, []).extend(elems)
         own[f.short_name] = nm
     out: dict[str, NameMap] = {}
+    if not any(nm.entries for nm in own.values()):
+        return out  # no map anywhere: none to merge through calls either
     for name, nm in own.items():
         merged = NameMap(name, {k: list(v) for k, v in nm.entries.items()})
         a, b = bodies[name]
@@ -47,20 +52,24 @@ def name_maps(view: TokenView, functions: list[FunctionDef]) -> dict[str, NameMa
 def _entries(view: TokenView, a: int, b: int):
     """``{"key", {"x", "y"}}`` pairs and ``m["key"] = {"x", "y"};`` statements in tokens [a, b)."""
     toks = view.toks
-    k = a
-    while k < b:
+    # both forms have a string one or two tokens in: only those places are looked at
+    strings = view.strings
+    near = strings[bisect.bisect_left(strings, a + 1):bisect.bisect_left(strings, b + 2)]
+    starts = sorted({k for s in near for k in (s - 1, s - 2) if a <= k < b})
+    skip = a
+    for k in starts:
+        if k < skip:
+            continue
         t = toks[k]
         if (t.text == "{" and toks[k + 1].kind == STRING and toks[k + 2].text == "," and toks[k + 3].text == "{"
                 and view.match[k + 3] + 1 == view.match[k]):
             yield _value(toks[k + 1].text), _strings(view, k + 3)
-            k = view.match[k] + 1
+            skip = view.match[k] + 1
             continue
         if (t.kind == IDENT and toks[k + 1].text == "[" and toks[k + 2].kind == STRING and toks[k + 3].text == "]"
                 and toks[k + 4].text == "=" and toks[k + 5].text == "{"):
             yield _value(toks[k + 2].text), _strings(view, k + 5)
-            k = view.match[k + 5] + 1
-            continue
-        k += 1
+            skip = view.match[k + 5] + 1
 
 
 def _strings(view: TokenView, brace: int) -> list[ListElem]:
@@ -77,13 +86,15 @@ def declared_names(view: TokenView, maps: dict[str, NameMap]) -> list[TensorVar]
     {...}`` and ``x.push_back("...")`` whose variable is named for tensors, and of the tensor-name maps, each with
     what declares it. Strings that turn out to be a node's list (read by the body reader) are dropped later."""
     toks = view.toks
+    word = vocabulary().tensor_word.lower()
     found: list[TensorVar] = []
-    for k in range(len(toks) - 8):
-        if not (toks[k].text == "vector" and toks[k + 1].text == "<" and toks[k + 2].text == "std"
+    texts = view.texts
+    for k in [k for k in range(len(toks) - 8) if texts[k] == "vector"]:
+        if not (toks[k + 1].text == "<" and toks[k + 2].text == "std"
                 and toks[k + 4].text == "string" and toks[k + 5].text == ">"):
             continue
         j = k + 6
-        if j >= len(toks) or toks[j].kind != IDENT or "tensor" not in toks[j].text.lower():
+        if j >= len(toks) or toks[j].kind != IDENT or word not in toks[j].text.lower():
             continue
         name = toks[j].text
         j += 1
@@ -93,8 +104,8 @@ def declared_names(view: TokenView, maps: dict[str, NameMap]) -> list[TensorVar]
             continue
         found += [TensorVar(_value(t.text), view.which, (t.start, t.end), context=name)
                   for t in toks[j + 1:view.match[j]] if t.kind == STRING]
-    for k in range(len(toks) - 5):  # inTensorList.push_back("in_q_len");
-        if (toks[k].kind == IDENT and "tensor" in toks[k].text.lower() and toks[k + 1].text == "."
+    for k in [s - 4 for s in view.strings if 0 <= s - 4 < len(toks) - 5]:  # inTensorList.push_back("in_q_len");
+        if (toks[k].kind == IDENT and word in toks[k].text.lower() and toks[k + 1].text == "."
                 and toks[k + 2].text in ("push_back", "emplace_back") and toks[k + 3].text == "("
                 and toks[k + 4].kind == STRING and toks[k + 5].text == ")"):
             found.append(TensorVar(_value(toks[k + 4].text), view.which, (toks[k + 4].start, toks[k + 4].end),

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import bisect
+import itertools
+from functools import cached_property
+from operator import itemgetter
+
 from .errors import LayerError
-from .lexer import IDENT, PREPROC, PUNCT, Token
+from .lexer import IDENT, PREPROC, PUNCT, STRING, Token
 from .source_file import SourceFile
 
 OPEN = {"(": ")", "[": "]", "{": "}"}
 CLOSE = {")": "(", "]": "[", "}": "{"}
+_BRACKETS = frozenset(OPEN) | frozenset(CLOSE)
 
 
 class TokenView:
@@ -18,11 +24,13 @@ class TokenView:
         self.which = which
         self.directives = [t for t in src.tokens if t.kind == PREPROC]
         self.toks: list[Token] = [t for t in src.tokens if t.kind != PREPROC]
+        self.texts: list[str] = [t.text for t in self.toks]  # for slices and searches that run in C
         self.match: dict[int, int] = {}
+        self._known: dict[int, int] = {}
         stack: list[int] = []
-        for i, t in enumerate(self.toks):
-            if t.kind != PUNCT:
-                continue
+        brackets = _BRACKETS
+        for i in [i for i, text in enumerate(self.texts) if text in brackets]:  # only punctuation spells these
+            t = self.toks[i]
             if t.text in OPEN:
                 stack.append(i)
             elif t.text in CLOSE:
@@ -82,6 +90,38 @@ class TokenView:
     def __len__(self) -> int:
         return len(self.toks)
 
+    @cached_property
+    def strings(self) -> list[int]:
+        """The indices of the string literals, in order."""
+        return list(itertools.compress(range(len(self.toks)), map(STRING.__eq__, map(itemgetter(0), self.toks))))
+
+    def has_string(self, i: int, j: int) -> bool:
+        """Whether a string literal is among tokens i..j-1."""
+        k = bisect.bisect_left(self.strings, i)
+        return k < len(self.strings) and self.strings[k] < j
+
+    def remember(self, i: int) -> None:
+        """Token i starts a span others will look up (a function body): ``at`` finds it without a search."""
+        self._known[self.toks[i].start] = i
+
+    @cached_property
+    def _starts(self) -> list[int]:
+        return [t.start for t in self.toks]
+
+    def at(self, offset: int) -> int:
+        """The index of the token that starts at ``offset`` (a span's start read from this file)."""
+        i = self._known.get(offset)
+        if i is None:
+            i = bisect.bisect_left(self._starts, offset)
+            if i == len(self.toks) or self.toks[i].start != offset:
+                raise KeyError(offset)
+        return i
+
+    def braces(self, span: tuple[int, int]) -> tuple[int, int]:
+        """The token indices of the braces that a body span (``{`` .. ``}`` inclusive) begins and ends with."""
+        a = self.at(span[0])
+        return a, self.match[a]
+
     def text(self, i: int, j: int) -> str:
         """Source text of tokens i..j-1 (comments inside included)."""
         if i >= j:
@@ -124,13 +164,14 @@ class TokenView:
 
     def find(self, i: int, end: int, text: str) -> int:
         """Index of the first ``text`` at bracket depth 0 in [i, end), or -1."""
+        texts, match = self.texts, self.match
         k = i
         while k < end:
-            t = self.toks[k]
-            if t.text == text and t.kind == PUNCT:
+            here = texts[k]
+            if here == text and self.toks[k].kind == PUNCT:
                 return k
-            if t.kind == PUNCT and t.text in OPEN:
-                k = self.match[k] + 1
+            if here in OPEN:  # only punctuation spells a bracket
+                k = match[k] + 1
                 continue
             k += 1
         return -1

@@ -1,23 +1,37 @@
 """The ATB vocabulary the code must not spell itself: every type, field, function, header and naming convention
-the catalogue knows. A string literal in the code of the tool's floors that names one of them is op
-knowledge outside the catalogue."""
+the catalogue knows (its types and contracts, its [conventions], [source] and [quant_markers] tables), and a
+short fixed list that stays even if an entry moves. A string literal in the code of the tool's floors that
+names one of them is op knowledge outside the catalogue. Docstrings and the refusal classes (``kind=...``) are
+the product's own words."""
 
 from __future__ import annotations
 
 import ast
 import re
+from functools import cache
 from pathlib import Path
 
 from llm_transform.graph.catalogue import catalogue_data
 
 ROOT = Path(__file__).resolve().parent.parent
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_PIECE = re.compile(r"[A-Za-z_]\w*")
+#: words that must never come back as literals, whatever the catalogue holds
+FIXED = ["atb::Node", "atb::GraphParam", "atb::Operation", "inTensorIds", "outTensorIds", "opGraph", "nodeId",
+         "nodes", "operation", "HostTensorBinder", "GetTensorIdx", "GetTensorIdxList", "AddTensorToList",
+         "atb::SVector", "paramJson", "from_json", "get_to", "contains", "QUANT_INT8", "isQuantOp", "packQuantType",
+         "linearQuantType", "quantModel", "isQuant", "isSparse", "atb::infer::LinearQuantParam",
+         "atb::infer::LinearSparseParam", "atb_speed::common::FusionAttentionParam", "atb_speed::common::MlpParam"]
+#: C++ and its standard library: not ATB's
+CXX = {"std", "vector", "string", "true", "false", "const", "int", "uint32_t", "nullptr", "new"}
 #: words of the catalogue that are the tool's own vocabulary too (roles, kinds, slot names, TOML keys)
 _OURS = {"norm", "linear", "mlp", "attention", "rope", "elementwise", "activation", "communication", "split", "shape",
          "moe", "plugin", "unknown", "parallel_linear", "input", "output", "weight", "placeholder", "intermediate",
          "true", "false", "base", "stem", "name", "site", "up", "gate", "down", "quant", "sparse", "rms", "layer",
          "holder", "beta", "gamma", "deqscale", "bias", "index", "scale", "offset", "layer_param", "telechat",
-         "int", "float", "bool", "std", "include", "h", "x", "w_", "b_", "d_", "i_", "QUANT"}
+         "int", "float", "bool", "std", "include", "h", "x", "w_", "b_", "d_", "i_", "QUANT",
+         # the graph's node kinds, a file format, and the modes the tool writes
+         "op", "tensor", "json", "W8A8"}
 
 
 def _strings(value, out: set[str]) -> None:
@@ -65,28 +79,97 @@ def atb_words() -> set[str]:
             and (w in source or w != w.lower() or "_" in w.strip("_") or w.endswith("_"))}
 
 
-def literals(path: Path):
-    """(line, text) of every string literal of a module that is not a docstring."""
-    tree = ast.parse(path.read_text(encoding="utf-8"))
-    docs = set()
+def _fixed_and_contract_words() -> set[str]:
+    """Words that must never come back as literals, whatever the catalogue holds, and every piece of a
+    contract's types, callees, members and fields."""
+    data = catalogue_data()
+    words = set().union(*map(_pieces, FIXED))
+    for name, entry in data["types"].items():
+        words |= _pieces(name.removesuffix("<>"))
+        for key in ("callees", "brace_fields", "members", "recent_members"):
+            words |= set().union(set(), *map(_pieces, entry.get(key, [])))
+        for key in ("quant", "quant_linear_quant", "sparse", "upgrade"):
+            contract = entry.get(key, {})
+            for k in ("type", "callee"):
+                words |= _pieces(contract.get(k, ""))
+            for k in ("fields", "self_quant_fields", "field_renames", "fallback_switches", "keep_fields"):
+                words |= set().union(set(), *map(_pieces, _values(contract.get(k, []))))
+    words |= set().union(*map(_pieces, _values(data["source"])))
+    markers = data["quant_markers"]
+    words |= {w for w in _values(markers) if re.fullmatch(r"\w+", w)} | _pieces(" ".join(markers["branch_types"]))
+    return words
+
+
+@cache
+def all_atb_words() -> frozenset[str]:
+    return frozenset(w for w in atb_words() | _fixed_and_contract_words() if w not in _OURS and w not in CXX)
+
+
+def _pieces(text: str) -> set[str]:
+    """The identifiers a catalogue value names (``{placeholders}`` of the tool's own left out)."""
+    return set(_PIECE.findall(re.sub(r"\{[^}]*\}", "", text))) - CXX
+
+
+def _values(node) -> list[str]:
+    if isinstance(node, str):
+        return [node]
+    if isinstance(node, list):
+        return [v for x in node for v in _values(x)]
+    if isinstance(node, dict):
+        return [v for x in node.values() for v in _values(x)]
+    return []
+
+
+def _distinctive(word: str) -> bool:
+    """A word that cannot be English prose: camelCase, or with `_` or a digit."""
+    return not word.islower() or not word.isalpha()
+
+
+def _exempt(tree: ast.AST) -> set[int]:
+    """Docstrings, refusal classes (``kind="operation"``) and the names a module exports (``__all__``): the
+    product's own words."""
+    docs = {id(node.value) for node in ast.walk(tree) if isinstance(node, ast.Expr)
+            and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)}
+    exported = {id(c) for node in ast.walk(tree) if isinstance(node, ast.Assign)
+                and any(isinstance(t, ast.Name) and t.id == "__all__" for t in node.targets)
+                for c in ast.walk(node.value)}
+    kinds = {id(node.value) for node in ast.walk(tree) if isinstance(node, ast.keyword) and node.arg == "kind"}
+    return docs | exported | kinds
+
+
+def refusal_classes(paths: list[Path]) -> frozenset[str]:
+    """The refusal classes the code names (``kind="operation"``): the product's own words wherever they are
+    written."""
+    found = set()
+    for path in paths:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.keyword) and node.arg == "kind" and isinstance(node.value, ast.Constant):
+                found.add(node.value.value)
+    return frozenset(found)
+
+
+def literals(source: str, classes: frozenset[str] = frozenset()) -> list[tuple[int, str, str]]:
+    """(line, ATB word, the string) for every string constant of the code that holds one: a string without
+    white space (a word, a token, a pattern) may hold none; a message none that cannot be English."""
+    tree = ast.parse(source)
+    docs = _exempt(tree)
+    words = all_atb_words()
+    prefixes = {w for w in words if w.endswith("_")}
+    found = []
     for node in ast.walk(tree):
-        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef) and node.body:
-            first = node.body[0]
-            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
-                docs.add(id(first.value))
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docs:
-            yield node.lineno, node.value
+        if not (isinstance(node, ast.Constant) and isinstance(node.value, str)) or id(node) in docs \
+                or node.value in classes:
+            continue
+        text = node.value
+        prose = any(c.isspace() for c in text)
+        for piece in _PIECE.findall(text):
+            hit = piece in words or any(piece.startswith(p) and piece != p[:-1] for p in prefixes)
+            if hit and (not prose or _distinctive(piece)):
+                found.append((node.lineno, piece, text))
+    return found
 
 
 def offences(paths: list[Path]) -> list[str]:
-    words = atb_words()
-    prefixes = {w for w in words if w.endswith("_")}
-    out = []
-    for path in paths:
-        for line, text in literals(path):
-            for w in _WORD.findall(text):
-                if w in words or any(w.startswith(p) and w != p[:-1] for p in prefixes):
-                    out.append(f"{path.relative_to(ROOT)}:{line}: {w!r} in {text[:60]!r}")
-                    break
-    return out
+    classes = refusal_classes(paths)
+    return [f"{path.relative_to(ROOT)}:{line}: {word} in {text[:60]!r}"
+            for path in paths for line, word, text in literals(path.read_text(encoding="utf-8"), classes)]

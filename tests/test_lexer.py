@@ -8,7 +8,7 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from llm_transform.source.lexer import IDENT, PREPROC, PUNCT, STRING, Comment, LexError, Token, tokenize
+from llm_transform.source.lexer import IDENT, PREPROC, PUNCT, STRING, Comment, LexError, Token, scan, tokenize
 
 _REF = re.compile(
     r"""
@@ -74,3 +74,51 @@ def test_spans_are_exact():
     for c in comments:
         assert text[c.start:c.end] == c.text
     assert [t.kind for t in tokens][:2] == [PREPROC, IDENT]
+
+
+def _lexed(text: str, lex=tokenize):
+    try:
+        return lex(text)
+    except LexError as exc:
+        return "error", exc.offset
+
+
+#: lines whose reading depends on what comes before them (inside a comment, a raw string, a continued directive)
+_CONTEXTS = ["/* open\n", 'R"x(\n', "#define M \\\n", '"s\\\n', "// c \\\n", "*/\n", ')x";\n', "\n"]
+
+
+@settings(max_examples=300)
+@given(st.lists(st.sampled_from(_PIECES), max_size=40), st.sampled_from(_CONTEXTS), st.integers(0, 40))
+def test_a_line_seen_before_reads_as_where_it_stands(pieces, context, at):
+    """Lines lexed once are taken from memory after: the same line inside a comment, a raw string or a continued
+    directive elsewhere must still read as the scanner reads it there."""
+    text = "".join(pieces)
+    _lexed(text)  # its lines are remembered
+    lines = text.split("\n")
+    at = min(at, len(lines))
+    edited = "\n".join([*lines[:at], context.rstrip("\n"), *lines[at:]])
+    assert _lexed(edited) == _lexed(edited, scan)
+    assert _lexed(text) == _lexed(text, scan)
+
+
+def test_a_generated_file_reads_as_the_scanner_reads_it():
+    """Every fixture layer, and the same text with lines moved into a block comment and out again."""
+    from tests.conftest import FIXTURES
+
+    for path in sorted(FIXTURES.rglob("*.cpp")) + sorted(FIXTURES.rglob("*.h")):
+        text = path.read_bytes().decode("utf-8-sig")
+        tokenize(text)
+        lines = text.split("\n")
+        mid = len(lines) // 2
+        for edited in (text, "\n".join([*lines[:mid], "/*", *lines[mid:mid + 5], "*/", *lines[mid + 5:]])):
+            assert tokenize(edited) == scan(edited), path
+
+
+def test_a_raw_string_that_ends_on_a_later_line_is_not_taken_from_memory():
+    """`R"x(a" + b;` reads as `R`, a string and more where no `)x"` follows, and as a raw string running on to a
+    later line where one does: the line alone does not say, so it is never taken from memory."""
+    alone = 'R"x(a" + b;\n'
+    assert [t.kind for t in tokenize(alone)[0]] == [IDENT, STRING, PUNCT, IDENT, PUNCT]
+    closed = alone + 'c )x";\n'
+    assert tokenize(closed) == scan(closed)
+    assert [t.kind for t in tokenize(closed)[0]] == [STRING, PUNCT]
