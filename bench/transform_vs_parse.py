@@ -51,22 +51,25 @@ def _unsaved(result) -> list[tuple[str, bytes]]:
     return files
 
 
+def _fixtures(tmp: Path, copies: int) -> list[Path]:
+    cpps: list[Path] = []
+    for k in range(copies):
+        for d in sorted(FIXTURES.iterdir()):
+            if any(d.glob("*.cpp")):
+                dst = tmp / f"{d.name}_{k}"
+                shutil.copytree(d, dst)
+                cpps.extend(dst.glob("*.cpp"))
+    return cpps
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("folder", nargs="?", type=Path)
     ap.add_argument("--copies", type=int, default=5)
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        if args.folder is not None:
-            cpps = find_layers(args.folder, recursive=True)
-        else:
-            cpps = []
-            for k in range(args.copies):
-                for d in sorted(FIXTURES.iterdir()):
-                    if any(d.glob("*.cpp")):
-                        dst = Path(tmp) / f"{d.name}_{k}"
-                        shutil.copytree(d, dst)
-                        cpps.extend(dst.glob("*.cpp"))
+        cpps = find_layers(args.folder, recursive=True) if args.folder is not None else _fixtures(Path(tmp),
+                                                                                                   args.copies)
         index = cindex.Index.create()
         with_std = _time(lambda cpp: index.parse(str(cpp), args=["-x", "c++", "-std=c++17", "-I", str(cpp.parent)]),
                          cpps)

@@ -1,5 +1,5 @@
-"""No function is longer than 60 lines: a longer one does several things, and is split by concern. Checked for
-the modules listed here (the rest of the code joins as it is split)."""
+"""No function outside the tests is longer than 60 lines: a longer one does several things, and is split by
+concern."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 MAX_LINES = 60
-CHECKED = [*sorted((ROOT / "source").glob("*.py")), ROOT / "llm_transform" / "classify.py",
-           ROOT / "graph" / "source_vocabulary.py", ROOT / "graph" / "quant_markers.py"]
+# llm_transform/graph, /source and /render are links to the floors' folders: each file is checked once
+CHECKED = [p for d in ("source", "graph", "render", "llm_transform", "bench") for p in sorted((ROOT / d).glob("*.py"))]
 
 
 def long_functions(source: str) -> list[tuple[str, int]]:
