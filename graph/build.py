@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -116,15 +117,26 @@ def read_elsewhere(model: LayerSource, names: set[str]) -> set[str]:
     follow its tensor-name lists may keep an old count constant that nothing reads)."""
     decls = {n: c for n in names if (c := model.constant(n)) is not None}
     found: set[str] = set()
+    if not decls:
+        return found
+    # the text is searched at C speed; a hit counts where a name token starts there (not in a comment)
     for which, src in (("cpp", model.cpp), ("h", model.h)):
         if src is None:
             continue
-        for t in src.tokens:
-            if t.kind == IDENT and t.text in decls and t.text not in found:
-                c = decls[t.text]
-                if not (c.file == which and c.span[0] <= t.start < c.span[1]):
-                    found.add(t.text)
+        for name, c in decls.items():
+            at = src.text.find(name)
+            while at != -1 and name not in found:
+                if not (c.file == which and c.span[0] <= at < c.span[1]):
+                    k = bisect.bisect_left(src.tokens, at, key=_start)
+                    if k < len(src.tokens) and src.tokens[k].start == at and src.tokens[k].kind == IDENT \
+                            and src.tokens[k].text == name:
+                        found.add(name)
+                at = src.text.find(name, at + 1)
     return found
+
+
+def _start(token) -> int:
+    return token.start
 
 
 def declared_counts(model: LayerSource, values: dict[str, int],

@@ -132,15 +132,19 @@ class LayerGraph:
 
     # -- listings ---------------------------------------------------------------------------------
     def ops(self) -> list[str]:
-        # queries call this constantly; an op's order never changes once built, only which nodes exist
+        return list(self._op_order())
+
+    def _op_order(self) -> dict[str, int]:
+        """Op -> its place among the ops. Queries ask constantly; an op's order never changes once built,
+        only which nodes exist."""
         changes = getattr(self.graph, "node_changes", None)
         key = (id(self.graph), changes)
         cached = self.meta.get("_ops")
         if changes is None or cached is None or cached[0] != key:
             nodes = [(d["order"], n) for n, d in self.graph.nodes(data=True) if d["kind"] == OP]
-            cached = (key, [n for _, n in sorted(nodes)])
+            cached = (key, {n: k for k, (_, n) in enumerate(sorted(nodes))})
             self.meta["_ops"] = cached
-        return list(cached[1])
+        return cached[1]
 
     def tensors(self) -> list[str]:
         seen: dict[str, float] = {}
@@ -188,12 +192,14 @@ class LayerGraph:
 
     def inputs_of(self, op: str) -> list[str]:
         op = self.resolve(op)
-        edges = sorted((d["slot"], self.graph.nodes[u]["name"]) for u, _, d in self.graph.in_edges(op, data=True))
+        nodes = self.graph.nodes
+        edges = sorted((d["slot"], nodes[u]["name"]) for u, keys in self.graph.pred[op].items() for d in keys.values())
         return [name for _, name in edges]
 
     def outputs_of(self, op: str) -> list[str]:
         op = self.resolve(op)
-        edges = sorted((d["slot"], self.graph.nodes[v]["name"]) for _, v, d in self.graph.out_edges(op, data=True))
+        nodes = self.graph.nodes
+        edges = sorted((d["slot"], nodes[v]["name"]) for v, keys in self.graph.succ[op].items() for d in keys.values())
         return [name for _, name in edges]
 
     def optional_inputs(self, op: str) -> dict[str, str]:
@@ -219,7 +225,8 @@ class LayerGraph:
 
             entry = catalogue().entry(d["param_type"]) or catalogue().entry(decl.type_text)
             names = entry.brace_fields if entry else ()
-            values = [v.strip() for v in init[1:-1].split(",") if v.strip()]
+            text = self.source.cpp.text
+            values = [text[a:b].strip() for a, b in decl.init_elems]
             out += [{"field": n, "value": v, "line": line} for n, v in zip(names, values, strict=False)]
         from .conditions import holds
 
@@ -255,12 +262,12 @@ class LayerGraph:
         return out
 
     def consumers(self, tensor: str) -> list[str]:
-        found = {v for t in self._versions(tensor) for v in self.graph.successors(t)}
-        return [o for o in self.ops() if o in found]
+        order = self._op_order()
+        return sorted({v for t in self._versions(tensor) for v in self.graph.succ[t] if v in order}, key=order.get)
 
     def producers(self, tensor: str) -> list[str]:
-        found = {u for t in self._versions(tensor) for u in self.graph.predecessors(t)}
-        return [o for o in self.ops() if o in found]
+        order = self._op_order()
+        return sorted({u for t in self._versions(tensor) for u in self.graph.pred[t] if u in order}, key=order.get)
 
     def producer(self, tensor: str) -> str | None:
         prods = self.producers(tensor)

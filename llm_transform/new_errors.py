@@ -14,6 +14,7 @@ import difflib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 from .source.clang_check import ClangResult, Diagnostic
@@ -61,26 +62,32 @@ class LineMap:
     rewrite's renames undone in the generated one."""
 
     def __init__(self, float_model: LayerSource, generated: LayerSource, undo: Callable[[str], str]):
+        self.float_model, self.generated, self.undo = float_model, generated, undo
         self.maps: dict[str, dict[int, tuple[int, int]]] = {}
-        for which in ("cpp", "h"):
-            old = float_model.cpp if which == "cpp" else float_model.h
-            new = generated.cpp if which == "cpp" else generated.h
-            if old is None or new is None:
-                continue
-            a = old.text.split("\n")
-            b = [undo(line) for line in new.text.split("\n")]
-            m: dict[int, tuple[int, int]] = {}
-            for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
-                if tag == "equal":
-                    for k in range(j2 - j1):
-                        m[j1 + k + 1] = (i1 + k + 1, i1 + k + 1)
-                elif tag == "replace":
-                    for j in range(j1, j2):
-                        m[j + 1] = (i1 + 1, i2)
-            self.maps[which] = m
+
+    def _map(self, which: str) -> dict[int, tuple[int, int]]:
+        """Made on first use: most generated errors are decided by their message alone."""
+        if which not in self.maps:
+            old = self.float_model.cpp if which == "cpp" else self.float_model.h
+            new = self.generated.cpp if which == "cpp" else self.generated.h
+            self.maps[which] = {} if old is None or new is None else self._diff(old.text, new.text)
+        return self.maps[which]
+
+    def _diff(self, old: str, new: str) -> dict[int, tuple[int, int]]:
+        a = old.split("\n")
+        b = self.undo(new).split("\n")  # renames never cross a line
+        m: dict[int, tuple[int, int]] = {}
+        for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+            if tag == "equal":
+                for k in range(j2 - j1):
+                    m[j1 + k + 1] = (i1 + k + 1, i1 + k + 1)
+            elif tag == "replace":
+                for j in range(j1, j2):
+                    m[j + 1] = (i1 + 1, i2)
+        return m
 
     def place(self, which: str, line: int) -> _Place | None:
-        lines = self.maps.get(which, {}).get(line)
+        lines = self._map(which).get(line)
         return _Place(which, lines) if lines else None
 
 
@@ -123,6 +130,7 @@ def new_errors(float_model: LayerSource, float_parse: ClangResult, generated: La
     return out
 
 
+@cache
 def _abs(file: str | None) -> str | None:
     return str(Path(file).absolute()) if file else None
 

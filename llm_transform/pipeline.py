@@ -27,7 +27,8 @@ from .graph.rewrite import rewrite
 from .render.spell import spell
 from .source.errors import LayerError
 from .source.model import LayerSource
-from .source.reader import header_for, include_dirs_from_env, read_pair
+from .source.reader import header_for, include_dirs_from_env, read_pair, read_sources, source_files
+from .source.source_file import SourceFile
 from .verify import verify
 
 log = logging.getLogger(__name__)
@@ -163,32 +164,49 @@ def _read(cpp: Path, h: Path | None) -> tuple[bytes, bytes | None] | None:
 _MODELS: OrderedDict[tuple, LayerSource] = OrderedDict()
 
 
-def read_model(cpp: Path, data: tuple[bytes, bytes | None] | None = None) -> LayerSource:
+def read_model(cpp: Path, data: tuple[bytes, bytes | None] | None = None,
+               sources: tuple[SourceFile, SourceFile | None] | None = None) -> LayerSource:
     """The pair's source model from its bytes, read once per process for the same bytes (the command line's
-    checks of node names and the transform share it)."""
+    checks of node names and the transform share it). ``sources``: those bytes already lexed."""
     h = header_for(cpp)
     data = data or _read(cpp, h)
     if data is None:
         return read_pair(cpp)  # says what is wrong
-    key = (str(cpp.resolve()), str(h), data)
+    key = _model_key(cpp, h, data)
     if key not in _MODELS:
-        _MODELS[key] = read_pair(cpp, h, cpp_text=data[0], h_text=data[1])
+        _MODELS[key] = read_sources(*sources) if sources is not None else read_pair(
+            cpp, h, cpp_text=data[0], h_text=data[1])
         while len(_MODELS) > _FLOAT_LAYERS_KEPT:
             _MODELS.popitem(last=False)
     _MODELS.move_to_end(key)
     return _MODELS[key]
 
 
+def _model_key(cpp: Path, h: Path | None, data: tuple[bytes, bytes | None]) -> tuple:
+    return (str(cpp.resolve()), str(h), data)
+
+
 def _checked_float_layer(cpp: Path, h: Path | None, data: tuple[bytes, bytes | None] | None,
                          include_dirs: list[str] | None) -> tuple[LayerSource, LayerGraph]:
     clock = _Stages(cpp)
+    # the content rules read the lexed text alone: a pair they refuse (a quant-aware layer, read or not) is
+    # not read further
+    sources = None
+    if data is not None:
+        known = _MODELS.get(_model_key(cpp, h, data))
+        try:
+            sources = (known.cpp, known.h) if known else source_files(cpp, h, cpp_text=data[0], h_text=data[1])
+        except LayerError:
+            _classify_unread(cpp, h)
+            raise
+        classify.check_content(*sources)
+        clock.done("classify")
     try:
-        model = read_model(cpp, data)
+        model = read_model(cpp, data, sources)
     except LayerError:
-        _classify_unread(cpp, h)  # a quant-aware layer is that, read or not
+        _classify_unread(cpp, h)
         raise
     clock.done("read")
-    classify.check_content(model.cpp, model.h)
     classify.check_quant_aware(model)
     clock.done("classify")
     try:
@@ -211,8 +229,6 @@ def _checked_float_layer(cpp: Path, h: Path | None, data: tuple[bytes, bytes | N
 
 def _classify_unread(cpp: Path, h: Path | None) -> None:
     """The content rules on a pair the reader could not read (a refusal says more than the reading error)."""
-    from .source.source_file import SourceFile
-
     try:
         src = SourceFile.read(cpp)
         hdr = SourceFile.read(h) if h is not None else None

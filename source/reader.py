@@ -45,6 +45,12 @@ def include_dirs_from_env(extra: list[str] | None = None) -> list[str]:
 def read_pair(cpp_path: Path, h_path: Path | None = None, *, cpp_text: bytes | None = None,
               h_text: bytes | None = None) -> LayerSource:
     """Read the pair from disk, or from the given bytes (the verifier reads generated text)."""
+    return read_sources(*source_files(cpp_path, h_path, cpp_text=cpp_text, h_text=h_text))
+
+
+def source_files(cpp_path: Path, h_path: Path | None = None, *, cpp_text: bytes | None = None,
+                 h_text: bytes | None = None) -> tuple[SourceFile, SourceFile | None]:
+    """The pair's files, decoded and lexed (what the classifier's content rules read)."""
     if cpp_path.suffix not in (".cpp", ".cc", ".cxx"):
         raise LayerError(cpp_path, None, "not a .cpp file; give the layer's .cpp (its .h comes along)")
     cpp = SourceFile.from_bytes(cpp_path, cpp_text) if cpp_text is not None else SourceFile.read(cpp_path)
@@ -55,6 +61,12 @@ def read_pair(cpp_path: Path, h_path: Path | None = None, *, cpp_text: bytes | N
         h = SourceFile.from_bytes(h_path or cpp_path.with_suffix(".h"), h_text)
     elif h_path is not None:
         h = SourceFile.read(h_path)
+    return cpp, h
+
+
+def read_sources(cpp: SourceFile, h: SourceFile | None) -> LayerSource:
+    """The source model of a pair already lexed."""
+    cpp_path = cpp.path
     model = LayerSource(cpp=cpp, h=h)
     views = {}
     for which, src in (("h", h), ("cpp", cpp)):
