@@ -31,15 +31,17 @@ def test_libclang_gets_the_bytes_already_read(tmp_path, monkeypatch):
 
 
 def test_a_run_in_both_modes_reads_and_lexes_each_pair_once(tmp_path, monkeypatch):
-    from llm_transform.source import reader
+    from llm_transform.source.source_file import SourceFile
 
     cpp = _copy(tmp_path)
-    reads = []
-    real = reader.read_pair
-    monkeypatch.setattr(pipeline, "read_pair", lambda p, *a, **k: (reads.append(Path(p)), real(p, *a, **k))[1])
+    lexed = []
+    real = SourceFile.from_bytes.__func__
+    monkeypatch.setattr(SourceFile, "from_bytes",
+                        classmethod(lambda cls, p, data: (lexed.append(Path(p)), real(cls, p, data))[1]))
     for sparse in (False, True):
         pipeline.transform_file(cpp, sparse=sparse, write=False)
-    assert reads.count(cpp) == 1  # the generated pairs are read back by the verifier, the float pair once
+    # the generated pairs are lexed when the verifier reads them back, the float pair once
+    assert lexed.count(cpp) == 1 and lexed.count(cpp.with_suffix(".h")) == 1
 
 
 def test_diff_does_not_read_the_source_again(tmp_path, monkeypatch):
