@@ -456,7 +456,7 @@ def _edge(g: nx.MultiDiGraph, u: str, v: str, slot: int, condition: str, when: s
     the op reads or writes the tensor (an element pushed inside an ``if``). A tensor the op reads at one slot
     under several such branches (a renamed element's old name, kept where the rename's branch is not taken)
     gets them joined."""
-    same = [d for _, w, d in g.out_edges(u, data=True) if w == v and d["slot"] == slot]
+    same = [d for d in g.succ[u].get(v, {}).values() if d["slot"] == slot]
     if not same:
         g.add_edge(u, v, slot=slot, condition=_and(condition, when), when=when)
         return

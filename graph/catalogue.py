@@ -192,8 +192,14 @@ def _convert(value: Any, hint: Any, where: str) -> Any:
     return value
 
 
+@cache
+def _hints(cls: type) -> dict[str, Any]:
+    """The class's field types, resolved once (typing resolves the annotations' strings on every call)."""
+    return typing.get_type_hints(cls)
+
+
 def _entry(cls: type, data: dict[str, Any], where: str, **given: Any) -> Any:
-    hints = typing.get_type_hints(cls)
+    hints = _hints(cls)
     known = {f.name for f in dataclasses.fields(cls)}
     unknown = sorted(set(data) - known)
     if unknown:

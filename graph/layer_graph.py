@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import functools
 from dataclasses import dataclass, field
 from typing import Any, TypedDict
 
@@ -53,6 +54,25 @@ class OpGraph(nx.MultiDiGraph):
         self.node_changes = 0
         super().__init__(*args, **kwargs)
 
+    def copy(self, as_view: bool = False) -> OpGraph:
+        """What networkx's copy makes (node and edge attribute dicts copied one level deep), built at once:
+        each pass's graph starts as a copy, and networkx adds the nodes and edges one by one."""
+        if as_view:
+            return super().copy(as_view=True)
+        new = self.__class__()
+        new.graph.update(self.graph)
+        new._node = {n: dict(d) for n, d in self._node.items()}
+        succ: dict[Any, dict] = {}
+        pred: dict[Any, dict] = {n: {} for n in self._node}
+        for u, nbrs in self._succ.items():
+            out = succ[u] = {}
+            for v, keys in nbrs.items():
+                out[v] = pred[v][u] = {k: dict(d) for k, d in keys.items()}
+        new._succ = new._adj = succ
+        new._pred = pred
+        new.node_changes = self.node_changes
+        return new
+
     def add_node(self, node_for_adding: Any, **attr: Any) -> None:
         self.node_changes += 1
         super().add_node(node_for_adding, **attr)
@@ -68,6 +88,20 @@ class OpGraph(nx.MultiDiGraph):
     def remove_nodes_from(self, nodes: Any) -> None:
         self.node_changes += 1
         super().remove_nodes_from(nodes)
+
+
+def _uncached(name: str) -> property:
+    view = getattr(nx.MultiDiGraph, name)  # networkx's cached_property: its function makes the view
+    return property(view.func, doc=view.__doc__)
+
+
+# networkx keeps each view in the graph's __dict__, a reference cycle through the graph: every graph, and
+# whatever its nodes hold (a layer's source model, its tokens), would then wait for the cycle collector,
+# which a batch run spends a sixth of its time on. A view made on each use costs less.
+for _name in {k for cls in nx.MultiDiGraph.__mro__ for k, v in vars(cls).items()
+              if isinstance(v, functools.cached_property)}:
+    setattr(OpGraph, _name, _uncached(_name))
+
 
 
 class TensorPayload(TypedDict, total=False):

@@ -211,10 +211,12 @@ def _check_dataflow(lg: LayerGraph, model: LayerSource, add) -> None:
     for lst in layer.lists:
         for e in lst.elems:
             list_span.setdefault(e.text, e.span[0])
-    for t in lg.tensors():
+    tensors = lg.tensors()
+    producers_of = {t: lg.producers(t) for t in tensors}
+    for t in tensors:
         kind = lg.tensor_kind(t)
         consumers = lg.consumers(t)
-        producers = lg.producers(t)
+        producers = producers_of[t]
         if kind == "undeclared":
             add("error", f"tensor {t} is used but not declared in the tensor enum", "cpp", list_span.get(t),
                 code="undeclared", subject=t)
@@ -235,9 +237,9 @@ def _check_dataflow(lg: LayerGraph, model: LayerSource, add) -> None:
         elif kind == "output" and not producers:
             add("error", f"output {t} is never written", *_entry_where(lg, t), code="unwritten", subject=t)
     # written twice under one assignment of the conditions
-    for t in lg.tensors():
+    for t in tensors:
         # an op that reads the tensor it writes updates it in place (a scale, a residual add into it)
-        prods = [p for p in lg.producers(t) if t not in lg.inputs_of(p)]
+        prods = [p for p in producers_of[t] if t not in lg.inputs_of(p)]
         if len(prods) < 2 or lg.tensor_kind(t) not in ("intermediate", "output"):
             continue
         for a, b in itertools.combinations(prods, 2):

@@ -144,7 +144,7 @@ def float_layer(cpp: Path, include_dirs: list[str] | None = None) -> tuple[Layer
     try:
         found = _checked_float_layer(cpp, h, data, include_dirs)
     except LayerError as exc:
-        found = exc
+        found = exc.with_traceback(None)  # kept: its frames would keep the whole reading alive
     if data is not None:
         _FLOAT_LAYERS[key] = found
         while len(_FLOAT_LAYERS) > _FLOAT_LAYERS_KEPT:
@@ -152,6 +152,16 @@ def float_layer(cpp: Path, include_dirs: list[str] | None = None) -> tuple[Layer
     if isinstance(found, LayerError):
         raise found
     return found
+
+
+def clear_caches() -> None:
+    """Forget every pair read so far (float layers, source models, the lexer's remembered lines): the state
+    a fresh process starts in, for benchmarks that time several rounds in one process."""
+    from .source import lexer
+
+    _FLOAT_LAYERS.clear()
+    _MODELS.clear()
+    lexer.forget_lines()
 
 
 def _read(cpp: Path, h: Path | None) -> tuple[bytes, bytes | None] | None:

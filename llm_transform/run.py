@@ -11,10 +11,12 @@ import signal
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 from .graph.passes import Options
 from .source.errors import LayerError
@@ -264,6 +266,8 @@ def _outcomes(jobs: list[Job], workers: int, stop: _StopOnCtrlC) -> Iterator[Out
     # a few files per worker in flight, yielded in input order; on Ctrl-C the ones not started are
     # cancelled and the ones started are waited for
     pending = iter(jobs)
+    from concurrent.futures import ProcessPoolExecutor  # a one-file run never needs it: loaded here
+
     with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), initializer=_worker_start) as pool:
         flight: deque[Future[Outcome]] = deque(pool.submit(run_one, j) for j in itertools.islice(pending, 2 * workers))
         while flight:

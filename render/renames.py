@@ -34,13 +34,14 @@ def _identifiers(ed: Edits, names: dict[str, str]) -> None:
             continue
         toks = ed.m.file(which).tokens
         for k, t in enumerate(toks):
-            # `atb::infer::SelfAttentionParam` is another type than the layer's own `SelfAttentionParam`: a
-            # name qualified by a namespace or class other than the pair's is not the pair's
-            foreign = k >= 2 and toks[k - 1].text == "::" and toks[k - 2].text not in own
-            if t.kind == IDENT and t.text in names and not foreign:
-                ed.edit(which, t.start, t.end - t.start, names[t.text], "rename")
-            elif t.kind == STRING and renamed(t.text) != t.text:
-                ed.edit(which, t.start, t.end - t.start, renamed(t.text), "rename in string")
+            kind = t.kind
+            if kind == IDENT:
+                # `atb::infer::SelfAttentionParam` is another type than the layer's own `SelfAttentionParam`: a
+                # name qualified by a namespace or class other than the pair's is not the pair's
+                if t.text in names and not (k >= 2 and toks[k - 1].text == "::" and toks[k - 2].text not in own):
+                    ed.edit(which, t.start, t.end - t.start, names[t.text], "rename")
+            elif kind == STRING and (new := renamed(t.text)) != t.text:
+                ed.edit(which, t.start, t.end - t.start, new, "rename in string")
 
 
 def _own_header(ed: Edits, old: str, new: str) -> None:

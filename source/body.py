@@ -77,6 +77,7 @@ class BodyReader:
         open_i = v.at(self.func.body[0])
         self.block(open_i + 1, v.match[open_i], cond, (0,))
         self.lists.finish()
+        del self.lists.b  # the two readers refer to each other: let them (and the tokens) go with the call
         return self.layer
 
     # -- nodes ------------------------------------------------------------------------------------

@@ -83,6 +83,27 @@ def parse(cpp: Path, include_dirs: list[str], unsaved: dict[Path, bytes] | None 
                          unsaved_files=files, options=KEEP_GOING)
     except cindex.TranslationUnitLoadError as exc:
         raise LayerError(cpp, None, f"libclang could not parse the file ({exc})") from None
+    diags = _errors(tu, cindex, known)
+    values = {}
+    if enums:
+        bad_lines: dict[str | None, set[int]] = {}
+        for d in diags:
+            bad_lines.setdefault(d.file, set()).add(d.line)
+        values = _enum_values(tu.cursor, cindex, bad_lines)
+    return ClangResult(diags, values, tu if keep_tu else None)
+
+
+#: how libclang's formatted diagnostic names a severity
+_SEVERITY_WORDS = {3: "error", 4: "fatal error"}
+_LOCATION = 0x1 | 0x2  # Diagnostic.DisplaySourceLocation | DisplayColumn
+
+
+def _errors(tu: Any, cindex: Any, known: frozenset[str]) -> list[Diagnostic]:
+    """The parse's errors. Each property read crosses into libclang, and a layer parsed without the ATB
+    headers has a hundred errors: the place is read from one formatted line (file:line:column: error: ...)
+    instead of four calls, and the category once per category."""
+    lib = cindex.conf.lib
+    categories: dict[int, str] = {}
     diags = []
     for d in tu.diagnostics:
         severity = d.severity
@@ -92,17 +113,30 @@ def parse(cpp: Path, include_dirs: list[str], unsaved: dict[Path, bytes] | None 
         if spelling in known:
             diags.append(Diagnostic(severity, spelling, None, 0, ""))
             continue
-        loc = d.location  # each property access crosses into libclang: read it once
-        f = loc.file
-        diags.append(Diagnostic(severity, spelling, f.name if f is not None else None, loc.line, d.category_name,
-                                loc.column))
-    values = {}
-    if enums:
-        bad_lines: dict[str | None, set[int]] = {}
-        for d in diags:
-            bad_lines.setdefault(d.file, set()).add(d.line)
-        values = _enum_values(tu.cursor, cindex, bad_lines)
-    return ClangResult(diags, values, tu if keep_tu else None)
+        number = lib.clang_getDiagnosticCategory(d)
+        if number not in categories:
+            categories[number] = d.category_name
+        place = _place(d.format(_LOCATION), _SEVERITY_WORDS.get(severity, ""), spelling)
+        if place is None:  # a line this reading does not expect: ask libclang for each part
+            loc = d.location
+            f = loc.file
+            place = (f.name if f is not None else None, loc.line, loc.column)
+        diags.append(Diagnostic(severity, spelling, place[0], place[1], categories[number], place[2]))
+    return diags
+
+
+def _place(formatted: str, word: str, spelling: str) -> tuple[str | None, int, int] | None:
+    """(file, line, column) from ``file:line:column: error: message``; (None, 0, 0) for a diagnostic
+    without a place; None when the line has another shape."""
+    tail = f"{word}: {spelling}"
+    if formatted == tail:
+        return None, 0, 0
+    if not word or not formatted.endswith(": " + tail):
+        return None
+    parts = formatted[: -len(tail) - 2].rsplit(":", 2)
+    if len(parts) != 3 or not parts[1].isdigit() or not parts[2].isdigit():
+        return None
+    return parts[0], int(parts[1]), int(parts[2])
 
 
 def syntax_check(cpp: Path, include_dirs: list[str], text: bytes | None = None,

@@ -113,6 +113,11 @@ def tokenize(text: str) -> tuple[list[Token], list[Comment]]:
     return tokens, comments
 
 
+def forget_lines() -> None:
+    """Forget the lines lexed so far."""
+    _LINES.clear()
+
+
 def scan(text: str) -> tuple[list[Token], list[Comment]]:
     """The whole text lexed with the scanner alone, no line taken from ``_LINES``: what ``tokenize`` must
     give."""
