@@ -89,6 +89,15 @@ class NodeRoom:
     constant: Constant | None  # the count constant X names, if any
 
 
+_INT_LITERAL = re.compile(r"\s*(\d+)[uUlL]*\s*")
+
+
+def int_literal(text: str) -> int | None:
+    """The value of an integer literal (``17``, ``17u``), or None for anything else (an expression)."""
+    m = _INT_LITERAL.fullmatch(text)
+    return int(m.group(1)) if m else None
+
+
 def node_room(model: LayerSource) -> NodeRoom | None:
     """The one fixed ``nodes.resize`` of the layer (a later ``resize(nodeId)`` aside), or None when there is
     none or several (sizes per branch) or it names more than one constant."""
@@ -97,7 +106,7 @@ def node_room(model: LayerSource) -> NodeRoom | None:
         return None
     names = [c for w in dict.fromkeys(re.findall(r"[A-Za-z_]\w*", fixed[0].value))
              if (c := model.constant(w)) is not None]
-    if len(names) > 1 or (not names and not re.fullmatch(r"\s*\d+[uUlL]*\s*", fixed[0].value)):
+    if len(names) > 1 or (not names and int_literal(fixed[0].value) is None):
         return None
     return NodeRoom(fixed[0], names[0] if names else None)
 
@@ -153,8 +162,8 @@ def declared_counts(model: LayerSource, values: dict[str, int],
     for s in model.layer.settings:
         if s.what in groups and not s.cond:
             v = (settings or {}).get(s.what)
-            if v is None and (m := re.fullmatch(r"\s*(\d+)[uUlL]*\s*", s.value)):
-                v = int(m.group(1))
+            if v is None:
+                v = int_literal(s.value)
             if v is not None:
                 out[s.what] = (groups[s.what], v)
     return out

@@ -4,18 +4,15 @@ ends up at another value than the layer has."""
 
 from __future__ import annotations
 
-import re
-
 from llm_transform.source.errors import LayerError
 
-from .build import count_values, declared_counts, evaluate, node_room
+from .build import count_values, declared_counts, evaluate, int_literal, node_room
 from .plan import CountUpdate, Followup
 from .rewrite import Rewrite
 
 IN_KINDS = ("input", "weight", "placeholder")
 COUNT_FOLLOWS = ("a graph count is set from another count's constant and follows it through the rewrite; check "
                  "the value it gets")
-_NUMBER = re.compile(r"\s*(\d+)[uUlL]*\s*")
 
 
 def plan_counts(rw: Rewrite) -> None:
@@ -28,10 +25,10 @@ def plan_counts(rw: Rewrite) -> None:
     for group, names in conv.count_constants:
         for name in names:
             c = model.constant(name)
-            if c is None or group not in groups or not _NUMBER.fullmatch(c.value):
+            if c is None or group not in groups or (number := int_literal(c.value)) is None:
                 continue  # an expression over sentinels stays: the verifier checks it
             updates[name] = groups[group]
-            if int(_NUMBER.fullmatch(c.value).group(1)) != groups[group]:
+            if number != groups[group]:
                 rw.note(counts=(CountUpdate(name, groups[group]),))
     before, after = _values(rw), _values(rw, updates)
     settings = dict(conv.graph_counts)
@@ -41,11 +38,12 @@ def plan_counts(rw: Rewrite) -> None:
         if group not in groups or group == "output":
             continue
         value = groups[group]
-        if _NUMBER.fullmatch(s.value) and s.value_span:
+        number = int_literal(s.value)
+        if number is not None and s.value_span:
             set_to[s.what] = value
-            if int(_NUMBER.fullmatch(s.value).group(1)) != value:
+            if number != value:
                 rw.note(counts=(CountUpdate(s.what, value, setting=True),))
-        elif not _NUMBER.fullmatch(s.value):  # an expression: it follows the constants it names
+        elif number is None:  # an expression: it follows the constants it names
             old, new = evaluate(s.value, before), evaluate(s.value, after)
             if old is not None and new is not None and old != new and new != value:
                 rw.note(followups=(Followup(COUNT_FOLLOWS, f"{model.layer.graph_var}.{s.what} = "

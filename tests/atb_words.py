@@ -14,7 +14,6 @@ from pathlib import Path
 from llm_transform.graph.catalogue import catalogue_data
 
 ROOT = Path(__file__).resolve().parent.parent
-_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _PIECE = re.compile(r"[A-Za-z_]\w*")
 #: words that must never come back as literals, whatever the catalogue holds
 FIXED = ["atb::Node", "atb::GraphParam", "atb::Operation", "inTensorIds", "outTensorIds", "opGraph", "nodeId",
@@ -36,7 +35,7 @@ _OURS = {"norm", "linear", "mlp", "attention", "rope", "elementwise", "activatio
 
 def _strings(value, out: set[str]) -> None:
     if isinstance(value, str):
-        out.update(w for w in _WORD.findall(value) if len(w) > 2)
+        out.update(w for w in _PIECE.findall(value) if len(w) > 2)
     elif isinstance(value, dict):
         for k, v in value.items():
             if isinstance(k, str) and (not k.isidentifier() or k[:1].isupper()):  # keys that are names
