@@ -144,14 +144,18 @@ def float_layer(cpp: Path, include_dirs: list[str] | None = None) -> tuple[Layer
     try:
         found = _checked_float_layer(cpp, h, data, include_dirs)
     except LayerError as exc:
-        found = exc.with_traceback(None)  # kept: its frames would keep the whole reading alive
+        if data is not None:  # kept without its frames, which would keep the whole reading alive
+            _keep(key, LayerError(exc.path, exc.line, exc.reason, kind=exc.kind))
+        raise
     if data is not None:
-        _FLOAT_LAYERS[key] = found
-        while len(_FLOAT_LAYERS) > _FLOAT_LAYERS_KEPT:
-            _FLOAT_LAYERS.popitem(last=False)
-    if isinstance(found, LayerError):
-        raise found
+        _keep(key, found)
     return found
+
+
+def _keep(key: tuple, found: tuple[LayerSource, LayerGraph] | LayerError) -> None:
+    _FLOAT_LAYERS[key] = found
+    while len(_FLOAT_LAYERS) > _FLOAT_LAYERS_KEPT:
+        _FLOAT_LAYERS.popitem(last=False)
 
 
 def clear_caches() -> None:

@@ -123,3 +123,13 @@ def test_no_empty_file_blocks_when_nothing_was_transformed(tmp_path):
     assert r.exit_code == 0
     assert "Transformed source files" not in r.output and "Transformed target files" not in r.output
     assert r.output.splitlines()[-1].startswith("Totals: 0 transformed")
+
+
+def test_a_one_file_run_does_not_load_the_process_pool():
+    import subprocess
+    import sys
+
+    code = ("import sys; from llm_transform.cli import main; import llm_transform.run, llm_transform.pipeline; "
+            "print('concurrent.futures.process' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

@@ -85,3 +85,21 @@ def test_counts_against_the_tensor_groups():
     g.meta["declared_counts"] = load_layer(layer_cpp(FIXTURES / "layers" / "full_fused_qkv_rope")).meta[
         "declared_counts"]
     assert ("lint-count", "IN_TENSOR_COUNT") in [(f.code, f.subject) for f in lint(g)]
+
+
+def test_a_count_constant_named_only_in_comments_and_strings_is_not_declared(tmp_path):
+    import shutil
+
+    from llm_transform.graph.build import read_elsewhere
+    from llm_transform.source.reader import read_pair
+
+    shutil.copytree(FIXTURES / "layers" / "full_fused_qkv_rope", tmp_path / "l")
+    cpp = layer_cpp(tmp_path / "l")
+    text = cpp.read_text(encoding="utf-8")
+    text = text.replace("opGraph.internalTensorNum = INTERMEDIATE_TENSOR_COUNT;",
+                        'opGraph.internalTensorNum = 12;  // was INTERMEDIATE_TENSOR_COUNT\n'
+                        '    ATB_LOG(INFO) << "INTERMEDIATE_TENSOR_COUNT";')
+    cpp.write_text(text, encoding="utf-8")
+    model = read_pair(cpp)
+    assert read_elsewhere(model, {"INTERMEDIATE_TENSOR_COUNT", "IN_TENSOR_COUNT"}) == {"IN_TENSOR_COUNT"}
+    assert "INTERMEDIATE_TENSOR_COUNT" not in load_layer(cpp).meta["declared_counts"]

@@ -90,3 +90,39 @@ def test_node_names_checked_on_the_command_line_share_the_read(tmp_path, monkeyp
                                   "-j", "1"])
     assert r.exit_code == 0, r.output
     assert reads.count(cpp) == 1
+
+
+def test_a_pair_the_content_rules_refuse_is_not_read_further(tmp_path, monkeypatch):
+    from llm_transform import LayerError
+
+    shutil.copytree(FIXTURES / "refuse" / "quant_branch_layer", tmp_path / "q")
+    cpp = layer_cpp(tmp_path / "q")
+    models = []
+    real = pipeline.read_sources
+    monkeypatch.setattr(pipeline, "read_sources", lambda *a: (models.append(a), real(*a))[1])
+    try:
+        pipeline.transform_file(cpp, write=False)
+    except LayerError as exc:
+        assert exc.kind == "quant_branches"
+    else:
+        raise AssertionError("a layer with quant branches was rewritten")
+    assert models == []  # refused from its lexed text: no declarations, no body, no graph
+
+
+def test_clear_caches_starts_from_a_fresh_state(tmp_path, monkeypatch):
+    from llm_transform.source import lexer
+    from llm_transform.source.source_file import SourceFile
+
+    cpp = _copy(tmp_path)
+    pipeline.transform_file(cpp, write=False)
+    lexed = []
+    real = SourceFile.from_bytes.__func__
+    monkeypatch.setattr(SourceFile, "from_bytes",
+                        classmethod(lambda cls, p, data: (lexed.append(Path(p)), real(cls, p, data))[1]))
+    pipeline.transform_file(cpp, write=False)
+    assert cpp not in lexed  # the float pair is kept between calls...
+    pipeline.clear_caches()
+    assert not lexer._LINES
+    pipeline.transform_file(cpp, write=False)
+    assert cpp in lexed  # ...until the caches are cleared
+
