@@ -41,6 +41,10 @@ class EnumInfo:
 def evaluate(expr: str, names: dict[str, int]) -> int | None:
     """Value of a small integer expression over known names (enum entries, constants)."""
     expr = expr.strip()
+    if expr.isdecimal() and (expr == "0" or expr[0] != "0"):  # most are a plain number or one name
+        return int(expr)
+    if expr in names:
+        return names[expr]
     if not re.fullmatch(r"[\w\s+\-*()]+", expr):
         return None
     expr = re.sub(r"\b(\d+)[uUlL]+\b", r"\1", expr)

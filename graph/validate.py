@@ -238,9 +238,11 @@ def _check_dataflow(lg: LayerGraph, model: LayerSource, add) -> None:
             add("error", f"output {t} is never written", *_entry_where(lg, t), code="unwritten", subject=t)
     # written twice under one assignment of the conditions
     for t in tensors:
+        if len(producers_of[t]) < 2 or lg.tensor_kind(t) not in ("intermediate", "output"):
+            continue
         # an op that reads the tensor it writes updates it in place (a scale, a residual add into it)
         prods = [p for p in producers_of[t] if t not in lg.inputs_of(p)]
-        if len(prods) < 2 or lg.tensor_kind(t) not in ("intermediate", "output"):
+        if len(prods) < 2:
             continue
         for a, b in itertools.combinations(prods, 2):
             va, vb = g.nodes[a]["variant"], g.nodes[b]["variant"]

@@ -98,9 +98,14 @@ def new_errors(float_model: LayerSource, float_parse: ClangResult, generated: La
 
     unrename = replace_words({new: old for old, new in renames.items()})
 
+    undone: dict[str, str] = {}  # a layer's hundreds of errors repeat a few dozen messages
+
     def undo(message: str) -> str:
-        # a renamed function's __func__ or a renamed graph name is a char array of another length
-        return re.sub(r"char ?\[\d+\]", "char[N]", unrename(message))
+        out = undone.get(message)
+        if out is None:
+            # a renamed function's __func__ or a renamed graph name is a char array of another length
+            out = undone[message] = re.sub(r"char ?\[\d+\]", "char[N]", unrename(message))
+        return out
 
     declared = declared_names(float_model)
     float_files = _roles(float_model)

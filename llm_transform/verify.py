@@ -312,7 +312,7 @@ def _compiler(before: LayerGraph, generated: LayerSource, renames: dict[str, str
     # messages about names only an unread header declares may stand anywhere: no need to locate those
     redo = replace_words(renames)
     declared = declared_names(float_model)
-    known = frozenset(redo(d.spelling) for d in parsed.errors() if external(d.spelling, declared))
+    known = frozenset(redo(m) for m in {d.spelling for d in parsed.errors()} if external(m, declared))
     result = parse(generated.cpp.path, dirs, unsaved, keep_tu=bool(include_dirs), enums=False, known=known)
     out = []
     for d in new_errors(float_model, parsed, generated, result, renames):
