@@ -292,6 +292,8 @@ def transform(source: Path, enable_sparse: bool, output_dir: Path | None, recurs
     opts = Options(qkv_style=qkv_style, upgrade_v1=not no_upgrade, telechat=not no_telechat, scale_names=names,
                    beta=beta, unpack_mlp=unpack_mlp, float_fallback=fallback)
     many = len(found.layers) > 1 or source.is_dir()
+    if graph_out is not None and not _picture_folder(graph_out, many):
+        _picture_format_or_exit(graph_out, as_json)
     job_list = [run.Job(cpp, run.mirrored_dir(source, cpp, output_dir), sparse=enable_sparse, write=not dry_run,
                         force=force, header=not no_header, options=opts, keep_names=keep_names,
                         include_dirs=tuple(str(d) for d in include_dirs), diff=show_diff,
@@ -466,10 +468,24 @@ def _picture_path(graph_out: Path, source: Path, cpp: Path, sparse: bool, many: 
     from .pipeline import target_paths
     from .run import mirrored_dir
 
-    if many or graph_out.is_dir() or str(graph_out).endswith(("/", "\\")):
+    if _picture_folder(graph_out, many):
         target_cpp, _ = target_paths(cpp, None, mirrored_dir(source, cpp, graph_out), sparse)
         return target_cpp.with_suffix(".svg")
     return graph_out
+
+
+def _picture_folder(graph_out: Path, many: bool) -> bool:
+    """GRAPH names a folder of pictures (one per layer) rather than one picture."""
+    return many or graph_out.is_dir() or str(graph_out).endswith(("/", "\\"))
+
+
+def _picture_format_or_exit(path: Path, as_json: bool) -> None:
+    """A picture format the tool cannot draw is a usage error, told before any layer is read."""
+    from .render.picture import format_problem
+
+    problem = format_problem(path)
+    if problem:
+        _fail_early(problem, as_json, usage=True)
 
 
 @main.command("graph")
@@ -492,6 +508,11 @@ def graph_command(source: Path, output: Path, quant: bool, sparse: bool, before_
     if quant and sparse:
         raise click.UsageError("--quant and --sparse draw different rewrites; give one of them")
     mode = "sparse" if sparse else "quant" if quant else None
+    _picture_format_or_exit(output, False)
+    blocks = {b.strip() for b in collapse.split(",") if b.strip()}
+    unknown = blocks - {"attention", "mlp", "block"}
+    if unknown:
+        raise click.UsageError(f"--collapse takes attention, mlp or block, not {', '.join(sorted(unknown))}")
     source = _layer_or_exit(source, False)
     dirs = [str(d) for d in include_dirs]
     try:
@@ -509,10 +530,6 @@ def graph_command(source: Path, output: Path, quant: bool, sparse: bool, before_
         sys.exit(1)
     from .run import draw
 
-    blocks = {b.strip() for b in collapse.split(",") if b.strip()}
-    unknown = blocks - {"attention", "mlp", "block"}
-    if unknown:
-        raise click.UsageError(f"--collapse takes attention, mlp or block, not {', '.join(sorted(unknown))}")
     err = draw(lg, output, before, collapse=frozenset(blocks))
     if err:
         click.echo(f"{output}: {err}", err=True)

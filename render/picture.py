@@ -442,11 +442,20 @@ def from_json_data(data: dict[str, Any]) -> nx.MultiDiGraph:
 
 
 # -- files --------------------------------------------------------------------------------------------
+def format_problem(path: Path) -> str | None:
+    """Why ``path`` names no picture this module draws, in one line; None when it names one."""
+    suffix = path.suffix.lower()
+    if suffix in FORMATS:
+        return None
+    return f"{path}: unknown picture format {suffix or '(none)'}; use one of {', '.join(FORMATS)}"
+
+
 def write_picture(dot_source: str, path: Path, *, json_data: dict[str, Any] | None = None) -> Path:
     """Write ``path`` in the format its suffix names. Raises PictureError with a one-line reason."""
+    problem = format_problem(path)
+    if problem:
+        raise PictureError(problem)
     suffix = path.suffix.lower()
-    if suffix not in FORMATS:
-        raise PictureError(f"{path}: unknown picture format {suffix or '(none)'}; use one of {', '.join(FORMATS)}")
     path.parent.mkdir(parents=True, exist_ok=True)
     if suffix in (".dot", ".gv"):
         path.write_text(dot_source, encoding="utf-8")

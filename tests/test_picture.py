@@ -205,10 +205,20 @@ def test_graph_command_and_transform_graph_option(tmp_path):
         "quant_flash_attention_layer.svg", "quant_paged_attention_layer.svg"]
 
 
-def test_unknown_picture_format_is_a_one_line_error(tmp_path):
+def test_unknown_picture_format_is_a_usage_error(tmp_path, monkeypatch):
+    """Asked for before any work: the layer is not even read."""
+    import llm_transform.api as api
+
+    monkeypatch.setattr(api, "load_layer", lambda *a, **k: pytest.fail("read a layer for a picture it cannot draw"))
     r = CliRunner().invoke(main, ["graph", str(FUSED), "-o", str(tmp_path / "g.bmp")])
-    assert r.exit_code == 1
+    assert r.exit_code == 2, r.output
+    assert "unknown picture format .bmp" in r.output and ".svg" in r.output
+    r = _transform_with_picture(tmp_path, "--graph", str(tmp_path / "q.BMP"))
+    assert r.exit_code == 2, r.output
     assert "unknown picture format .bmp" in r.output
+    assert not list(tmp_path.glob("q*"))
+    r = _transform_with_picture(tmp_path / "j", "--graph", str(tmp_path / "q.bmp"), "--json")
+    assert r.exit_code == 2 and "unknown picture format .bmp" in json.loads(r.output)["error"]
 
 
 def _transform_with_picture(tmp_path, *extra):
