@@ -29,6 +29,7 @@ def log_level_option(f):
 
 
 _GROUP_OPTIONS_WITH_VALUE = ("-l", "--log-level")
+_ARGS = "llm_transform.args"  # the command line as given, kept in the context for the usage-error handler
 
 
 class _Main(click.Group):
@@ -45,15 +46,26 @@ class _Main(click.Group):
                 args.insert(i, "transform")
                 break
             i += 2 if a in _GROUP_OPTIONS_WITH_VALUE else 1
+        ctx.meta[_ARGS] = args
         return super().parse_args(ctx, args)
 
     def invoke(self, ctx: click.Context):
-        """Ctrl-C outside a tree run's files (reading the tree, starting up) exits 130 too, not click's 1."""
+        """Ctrl-C outside a tree run's files (reading the tree, starting up) exits 130 too, not click's 1. A
+        command line mistake under --json is told in JSON, as the command's own output is."""
         try:
             return super().invoke(ctx)
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             sys.exit(INTERRUPTED)
+        except click.UsageError as exc:
+            args = ctx.meta.get(_ARGS, [])
+            options = args[: args.index("--")] if "--" in args else args
+            if "--json" not in options:
+                raise
+            command = exc.ctx.command.name if exc.ctx is not None else ""
+            hint = f" (see llm-transform {command} --help)" if command else ""
+            _echo_json_error(command or "", exc.format_message() + hint, None, against="--against" in options)
+            sys.exit(2)
 
 
 @click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
@@ -133,7 +145,7 @@ def _layer_or_exit(path: Path, as_json: bool) -> Path:
     try:
         return layer_path(path)
     except LayerError as exc:
-        _fail_early(exc.one_line(), as_json, usage=True)
+        _fail_early(exc.one_line(), as_json, usage=True, path=path)
         raise  # not reached
 
 
@@ -146,11 +158,11 @@ def _discover_or_exit(source: Path, recursive: bool, as_json: bool, *, float_onl
     try:
         found = discover(source, recursive=recursive, float_only=float_only)
     except LayerError as exc:
-        _fail_early(exc.one_line(), as_json, usage=True)
+        _fail_early(exc.one_line(), as_json, usage=True, path=source)
     if not found.layers and not found.skipped and not found.unreadable:
         hint = (f"; it has {found.subfolders_with_layers} sub-folder(s) with .cpp files: add --recursive"
                 if found.subfolders_with_layers else "; give a layer .cpp or its folder")
-        _fail_early(f"{source}: no layer .cpp files here{hint}", as_json, usage=True)
+        _fail_early(f"{source}: no layer .cpp files here{hint}", as_json, usage=True, path=source)
     return found
 
 
@@ -327,13 +339,26 @@ def transform(source: Path, enable_sparse: bool, output_dir: Path | None, recurs
     sys.exit(INTERRUPTED if interrupted else 1 if failed else 0)
 
 
-def _fail_early(message: str, as_json: bool, *, usage: bool = False) -> None:
-    """One line (or a JSON object) and the exit: 2 for a usage error, else 1."""
+def _fail_early(message: str, as_json: bool, *, usage: bool = False, path: Path | None = None) -> None:
+    """One line (or JSON in the running command's shape) and the exit: 2 for a usage error, else 1."""
     if as_json:
-        click.echo(json.dumps({"files": [], "error": message}))
+        ctx = click.get_current_context()
+        _echo_json_error(ctx.command.name or "", message, path, against=ctx.params.get("float_cpp") is not None)
     else:
         click.echo(message, err=True)
     sys.exit(2 if usage else 1)
+
+
+def _echo_json_error(command: str, message: str, path: Path | None, *, against: bool) -> None:
+    """An error before any file is looked at, shaped like the command's JSON output: ``check`` prints a list
+    of per-file reports (with --against, a list of findings), ``transform`` an object with its files."""
+    file = str(path) if path is not None else None
+    if command == "check" and against:
+        click.echo(json.dumps([{"kind": "error", "file": file, "line": None, "message": message}]))
+    elif command == "check":
+        click.echo(json.dumps([{"file": file, "status": "error", "reason": message}]))
+    else:
+        click.echo(json.dumps({"files": [], "error": message}))
 
 
 class Estimate:
@@ -485,7 +510,7 @@ def _picture_format_or_exit(path: Path, as_json: bool) -> None:
 
     problem = format_problem(path)
     if problem:
-        _fail_early(problem, as_json, usage=True)
+        _fail_early(problem, as_json, usage=True, path=path)
 
 
 @main.command("graph")

@@ -133,3 +133,27 @@ def test_a_one_file_run_does_not_load_the_process_pool():
             "print('concurrent.futures.process' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_json_usage_errors_keep_each_commands_shape(tmp_path):
+    """A program reading --json gets JSON whatever the mistake, shaped as that command's normal output:
+    transform an object with "files", check a list of per-file reports, check --against a list of findings."""
+    nope = tmp_path / "nope.cpp"
+    layer = str(FUSED / "flash_attention_layer.cpp")
+    cases = {
+        ("transform", "-s", layer, "--qkv-style", "bogus", "--json"): lambda out: out["files"] == [] and
+        "--qkv-style" in out["error"],
+        ("transform", "--json", "-s"): lambda out: out["files"] == [] and "-s" in out["error"],
+        ("check", str(nope), "--json"): lambda out: out == [
+            {"file": str(nope), "status": "error", "reason": f"{nope}: no such file or folder; check the path"}],
+        ("check", "--json"): lambda out: out[0]["status"] == "error" and "SOURCES" in out[0]["reason"],
+        ("check", "--json", "--against", str(nope), layer): lambda out: out[0]["kind"] == "error" and
+        out[0]["file"] == str(nope),
+    }
+    for args, ok in cases.items():
+        r = CliRunner().invoke(main, list(args))
+        assert r.exit_code == 2, (args, r.output)
+        out = json.loads(r.stdout)
+        assert ok(out), (args, out)
+    r = CliRunner().invoke(main, ["check"])  # without --json: click's usage text
+    assert r.exit_code == 2 and "Usage:" in r.output
