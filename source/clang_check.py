@@ -7,7 +7,7 @@ import logging
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from .errors import LayerError
 
@@ -24,8 +24,10 @@ KEEP_GOING = 0x200
 ERROR = 3
 
 
-@dataclass(frozen=True)
-class Diagnostic:
+class Diagnostic(NamedTuple):
+    """A tuple, not a dataclass: a layer parsed without the ATB headers has hundreds of errors, and the
+    verifier parses each generated pair too."""
+
     severity: int  # libclang's: 3 error, 4 fatal
     spelling: str
     file: str | None
