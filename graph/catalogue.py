@@ -132,6 +132,7 @@ class Conventions:
     param_suffix: str
     float_word: str
     layer_word: str
+    down_word: str
     role_suffixes: tuple[str, ...]
 
 

@@ -135,7 +135,7 @@ def name_scale_fields(rw: Rewrite) -> None:
         base = names.get(point) or names.get(op if "#" not in point else point)
         base = base or names.get(label) if counts[label] == 1 else base
         if not base:
-            down = "Down" if "#down" in point else ""
+            down = conv.down_word if "#down" in point else ""
             base = label if counts[label] == 1 else node_stem(op, conv.node_suffix) + down
         scale, offset, k = conv.scale_field.format(base=base), conv.offset_field.format(base=base), 2
         while scale in used or offset in used:

@@ -58,3 +58,22 @@ def test_a_misspelt_or_missing_key_fails_at_load(change, says):
     assert says in str(exc.value)
 
 
+
+
+
+def test_invented_scale_names_follow_the_conventions(monkeypatch):
+    """The words of an invented scale field come from [conventions]: two MLPs' down projections are named
+    after their ops and the convention's down word."""
+    import dataclasses
+    from types import SimpleNamespace
+
+    from llm_transform.graph import points
+
+    conv = dataclasses.replace(catalogue().conventions, down_word="Lower", scale_field="{base}ActScale")
+    monkeypatch.setattr(points, "point_labels", lambda rw: [("textMlpNode#down", "ffnOut"),
+                                                            ("imageMlpNode#down", "ffnOut")])
+    notes = []
+    rw = SimpleNamespace(conventions=conv, float=SimpleNamespace(source=None), opts=SimpleNamespace(scale_names={}),
+                         points={}, note=lambda **k: notes.append(k))
+    points.name_scale_fields(rw)
+    assert [p.scale for p in rw.points.values()] == ["textMlpLowerActScale", "imageMlpLowerActScale"]
