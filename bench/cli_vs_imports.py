@@ -98,7 +98,7 @@ def _where_it_goes(layer: Path, floor: float, runs: int) -> None:
                           ("  of which creating its dataclasses", dataclasses),
                           ("reading the op catalogue, loading libclang", setup),
                           ("the layer: read, rewrite, spell, verify (two libclang parses)", first),
-                          ("  the same layer again in that process", again)):
+                          ("  the same layer again (the process keeps its float pair read)", again)):
         print(f"  {what:64s} {seconds / floor:5.2f}")
 
 
