@@ -47,7 +47,11 @@ class _Main(click.Group):
                 break
             i += 2 if a in _GROUP_OPTIONS_WITH_VALUE else 1
         ctx.meta[_ARGS] = args
-        return super().parse_args(ctx, args)
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as exc:  # an option of the program itself, before any command is chosen
+            _json_usage_error_or_raise(ctx, exc)
+            raise
 
     def invoke(self, ctx: click.Context):
         """Ctrl-C outside a tree run's files (reading the tree, starting up) exits 130 too, not click's 1. A
@@ -58,14 +62,22 @@ class _Main(click.Group):
             click.echo("interrupted", err=True)
             sys.exit(INTERRUPTED)
         except click.UsageError as exc:
-            args = ctx.meta.get(_ARGS, [])
-            options = args[: args.index("--")] if "--" in args else args
-            if "--json" not in options:
-                raise
-            command = exc.ctx.command.name if exc.ctx is not None else ""
-            hint = f" (see llm-transform {command} --help)" if command else ""
-            _echo_json_error(command or "", exc.format_message() + hint, None, against="--against" in options)
-            sys.exit(2)
+            _json_usage_error_or_raise(ctx, exc)
+            raise
+
+
+def _json_usage_error_or_raise(ctx: click.Context, exc: click.UsageError) -> None:
+    """Under --json, a command line mistake is printed as JSON in the command's shape, exit 2; otherwise
+    return, and click shows its usage text."""
+    args = ctx.meta.get(_ARGS, [])
+    options = args[: args.index("--")] if "--" in args else args
+    if "--json" not in options:
+        return
+    where = exc.ctx or ctx
+    command = where.command.name if where.command is not ctx.command else ""
+    message = f"{exc.format_message()} (see {where.command_path} --help)"
+    _echo_json_error(command or "", message, None, against="--against" in options)
+    sys.exit(2)
 
 
 @click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})

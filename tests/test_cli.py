@@ -149,9 +149,12 @@ def test_json_usage_errors_keep_each_commands_shape(tmp_path):
         ("check", "--json"): lambda out: out[0]["status"] == "error" and "SOURCES" in out[0]["reason"],
         ("check", "--json", "--against", str(nope), layer): lambda out: out[0]["kind"] == "error" and
         out[0]["file"] == str(nope),
+        ("--bogus", "--json"): lambda out: out["files"] == [] and "--bogus" in out["error"] and
+        "llm-transform --help" in out["error"],
+        ("frob", "--json"): lambda out: out["files"] == [] and "frob" in out["error"],
     }
     for args, ok in cases.items():
-        r = CliRunner().invoke(main, list(args))
+        r = CliRunner().invoke(main, list(args), prog_name="llm-transform")
         assert r.exit_code == 2, (args, r.output)
         out = json.loads(r.stdout)
         assert ok(out), (args, out)
