@@ -311,13 +311,13 @@ def transform(source: Path, enable_sparse: bool, output_dir: Path | None, recurs
 
     found = _discover_or_exit(source, recursive, as_json)
     source = _layer_or_exit(source, as_json)
+    many = len(found.layers) > 1 or source.is_dir()
+    if graph_out is not None and not _picture_folder(graph_out, many):
+        _picture_format_or_exit(graph_out, as_json)
     names = _scale_names(scale_names, found.layers) if scale_names is not None else {}
     fallback = _fallback_sites(float_fallback, found.layers)
     opts = Options(qkv_style=qkv_style, upgrade_v1=not no_upgrade, telechat=not no_telechat, scale_names=names,
                    beta=beta, unpack_mlp=unpack_mlp, float_fallback=fallback)
-    many = len(found.layers) > 1 or source.is_dir()
-    if graph_out is not None and not _picture_folder(graph_out, many):
-        _picture_format_or_exit(graph_out, as_json)
     job_list = [run.Job(cpp, run.mirrored_dir(source, cpp, output_dir), sparse=enable_sparse, write=not dry_run,
                         force=force, header=not no_header, options=opts, keep_names=keep_names,
                         include_dirs=tuple(str(d) for d in include_dirs), diff=show_diff,
