@@ -18,6 +18,7 @@ from llm_transform.source.model import (
     FieldAssign,
     GraphSetting,
     LayerSource,
+    ParamDecl,
     TensorList,
 )
 
@@ -283,6 +284,19 @@ class Variant:
         """Some input or output is there only under a further branch (a push inside an ``if``)."""
         return any(self.in_conds) or any(self.out_conds)
 
+    @property
+    def param(self) -> ParamDecl | None:
+        """The param declaration the op is created from, when it is a local variable of the pair."""
+        return self.create.param if self.create is not None else None
+
+    def setup_spans(self) -> list[tuple[int, int]] | None:
+        """Where the op is set up: its creation statement and its tensor lists; None without a creation
+        and an input list."""
+        if self.create is None or self.in_list is None:
+            return None
+        return [(self.create.statement_start, self.create.span[1]), self.in_list.span,
+                *([self.out_list.span] if self.out_list else [])]
+
 
 def node_variants(model: LayerSource, var: str) -> list[Variant]:
     """The distinct setups of one node over every assignment of the branch conditions it depends on."""
@@ -514,10 +528,10 @@ def _mark_weights(lg: LayerGraph) -> None:
 
 def param_assigns(lg: LayerGraph, op: str) -> list[FieldAssign]:
     """The field assignments, in source order, to the param variable the op is created from."""
-    v = lg.graph.nodes[op]["variant"]
-    if v.create is None or v.create.param is None or lg.source is None:
+    param = lg.graph.nodes[op]["variant"].param
+    if param is None or lg.source is None:
         return []
-    return [a for a in lg.source.layer.assigns if a.param is v.create.param]
+    return [a for a in lg.source.layer.assigns if a.param is param]
 
 
 def is_packed(lg: LayerGraph, op: str) -> bool:

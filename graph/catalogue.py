@@ -13,7 +13,7 @@ import re
 import tomllib
 import types
 import typing
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -144,10 +144,6 @@ class OpType:
     role: str
     entry: OpEntry | None = None
 
-    @property
-    def known(self) -> bool:
-        return self.entry is not None
-
 
 @dataclass(frozen=True)
 class CatalogueData:
@@ -160,7 +156,6 @@ class CatalogueData:
     tensor_lists: tuple[tuple[str, str], ...] = ()
     fallback_namespaces: tuple[str, ...] = ()
     library_namespaces: tuple[str, ...] = ()
-    raw: dict[str, Any] = field(default_factory=dict, compare=False)  # tables other floors read themselves
 
 
 # -- loading, with the schema checked -------------------------------------------------------------------
@@ -237,8 +232,7 @@ def load(data: dict[str, Any]) -> CatalogueData:
         quantized=tuple(quantized.get("patterns", ())),
         tensor_names=tuple((k, p) for k, pats in data.get("tensor_names", {}).items() for p in pats),
         tensor_lists=tuple((k, p) for k, pats in data.get("tensor_lists", {}).items() for p in pats),
-        fallback_namespaces=tuple(ns.get("fallback", ())), library_namespaces=tuple(ns.get("library", ())),
-        raw={k: v for k, v in data.items() if k in ("source", "quant_markers")})
+        fallback_namespaces=tuple(ns.get("fallback", ())), library_namespaces=tuple(ns.get("library", ())))
 
 
 # -- resolving written types ------------------------------------------------------------------------------

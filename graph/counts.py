@@ -10,7 +10,6 @@ from .build import count_values, declared_counts, evaluate, int_literal, node_ro
 from .plan import CountUpdate, Followup
 from .rewrite import Rewrite
 
-IN_KINDS = ("input", "weight", "placeholder")
 COUNT_FOLLOWS = ("a graph count is set from another count's constant and follows it through the rewrite; check "
                  "the value it gets")
 
@@ -19,7 +18,7 @@ def plan_counts(rw: Rewrite) -> None:
     model = rw.float.source
     if model is None or model.layer is None:
         return
-    groups = _groups(rw)
+    groups = rw.graph.group_counts()
     conv = rw.conventions
     updates: dict[str, int] = {}
     for group, names in conv.count_constants:
@@ -54,12 +53,6 @@ def plan_counts(rw: Rewrite) -> None:
     rw.graph.meta["declared_counts"] = declared_counts(model, updates, set_to)
     if rw.plan.removed_ops:
         _shrink_node_room(rw, len(rw.plan.removed_ops))
-
-
-def _groups(rw: Rewrite) -> dict[str, int]:
-    kinds = [rw.graph.tensor_kind(t) for t in rw.graph.tensors()]
-    return {"input": sum(k in IN_KINDS for k in kinds), "intermediate": kinds.count("intermediate"),
-            "output": kinds.count("output")}
 
 
 def _values(rw: Rewrite, counts: dict[str, int] | None = None) -> dict[str, int]:

@@ -15,13 +15,14 @@ import dataclasses
 from .build import Variant
 from .conditions import literal
 from .layer_graph import LayerGraph
-from .naming import node_stem
+from .naming import first_free, node_stem
 from .plan import Branch, FieldSet, Followup, NewField
 from .rewrite import Point, Rewrite, replace_change
 
-#: the site a quant point is chosen by, from the label of its scale fields
-SITE_OF_LABEL = {"qkv": "qkv", "normOut": "dense", "dense": "dense", "selfLn": "mlp", "mlpIn": "mlp",
-                 "ffnOut": "down"}
+#: the site a quant point is chosen by, from its kind (the keys of the catalogue's point labels: the labels
+#: themselves are naming conventions and may change)
+SITE_OF_KIND = {"norm->linear": "qkv", "norm->parallel_linear": "dense", "parallel_linear": "dense",
+                "norm->mlp": "mlp", "mlp_up": "mlp", "mlp_down": "down"}
 SITES = ("qkv", "dense", "mlp", "down")
 FALLBACK = ("float fallback flags added: the model sets them (from JSON where the layer reads JSON) to keep a "
             "quant point float in the layers whose activations do not quantize well")
@@ -37,8 +38,9 @@ def float_fallback(rw: Rewrite) -> None:
     conditions: dict[str, list[str]] = {}  # op -> the flags that keep it float
     flags: list[NewField] = []
     refused: list[tuple[str, str]] = []
+    kind_of_label = {label: kind for kind, label in rw.conventions.point_labels}
     for point in rw.points.values():
-        site = SITE_OF_LABEL.get(point.label, "")
+        site = SITE_OF_KIND.get(kind_of_label.get(point.label, ""), "")
         op = point.op.split("#")[0]
         node = rw.graph.graph.nodes[op]["node"] if op in rw.graph.graph else op
         if "all" not in wanted and site not in wanted and point.op not in wanted and node not in wanted:
@@ -118,9 +120,9 @@ def _contiguous(before: LayerGraph, op: str) -> bool:
     between them: one if/else can hold them."""
     v: Variant = before.graph.nodes[op]["variant"]
     layer = before.source.layer
-    if v.create is None or v.in_list is None:
+    own = v.setup_spans()
+    if own is None:
         return False
-    own = [(v.create.statement_start, v.create.span[1]), v.in_list.span] + ([v.out_list.span] if v.out_list else [])
     lo, hi = min(a for a, _ in own), max(b for _, b in own)
     scope = next((s.scope for s in layer.statements if s.span[0] == own[0][0]), None)
     for s in layer.statements:
@@ -136,10 +138,7 @@ def _flag_name(rw: Rewrite, site: str, node: str, used: list[str], taken: set[st
     if base in used:  # a second point of the same site: named after its op
         stem = node_stem(node, rw.conventions.node_suffix)
         base = template.format(site=stem[:1].upper() + stem[1:])
-    name, k = base, 2
-    while name in taken or name in used:
-        name, k = f"{base}{k}", k + 1
-    return name
+    return first_free(lambda k: base + k, lambda name: name in taken or name in used)
 
 
 def _branch(rw: Rewrite, op: str, condition: str) -> Branch:

@@ -12,6 +12,8 @@ import networkx as nx
 TENSOR = "tensor"
 OP = "op"
 WEIGHT_ROLES = frozenset({"norm", "linear", "parallel_linear", "mlp"})
+#: the tensor kinds of the layer's input group (the input count counts weights and placeholders too)
+IN_KINDS = frozenset({"input", "weight", "placeholder"})
 
 
 @dataclass
@@ -190,6 +192,29 @@ class LayerGraph:
     def tensor_kind(self, tensor: str) -> str:
         return self.graph.nodes[self._tensor(tensor)]["tensor_kind"]
 
+    def group_counts(self) -> dict[str, int]:
+        """How many tensors each group the layer's counts count holds: input, output, intermediate."""
+        counts = {"input": 0, "output": 0, "intermediate": 0}
+        for t in self.tensors():
+            kind = self.tensor_kind(t)
+            group = "input" if kind in IN_KINDS else kind
+            if group in counts:
+                counts[group] += 1
+        return counts
+
+    def cycle_ops(self) -> list[str]:
+        """The ops of a cycle in the dataflow; empty when there is none."""
+        if nx.is_directed_acyclic_graph(self.graph):
+            return []
+        return [u for u, *_ in nx.find_cycle(self.graph) if self.graph.nodes[u]["kind"] == OP]
+
+    def set_up_together(self, a: str, b: str) -> bool:
+        """Whether two ops can both be set up under one assignment of the branch conditions."""
+        va, vb = self.graph.nodes[a].get("variant"), self.graph.nodes[b].get("variant")
+        if va is None or vb is None or not va.group or not vb.group:
+            return True
+        return any(x == y for x in va.group for y in vb.group)
+
     def tensors_of_kind(self, kind: str) -> list[str]:
         return [t for t in self.tensors() if self.tensor_kind(t) == kind]
 
@@ -248,7 +273,7 @@ class LayerGraph:
         a positional brace initialiser gives one entry per field it sets."""
         d = self._op(op)
         variant = d.get("variant")
-        decl = variant.create.param if variant is not None and variant.create is not None else None
+        decl = variant.param if variant is not None else None
         if decl is None or self.source is None:
             return []
         out = []

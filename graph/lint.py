@@ -9,12 +9,9 @@ from __future__ import annotations
 
 import itertools
 
-import networkx as nx
-
 from .catalogue import catalogue
-from .layer_graph import OP, TENSOR, Finding, LayerGraph
+from .layer_graph import IN_KINDS, TENSOR, Finding, LayerGraph
 
-IN_KINDS = frozenset({"input", "weight", "placeholder"})
 #: what may stand in a contract slot, by the slot's name (its part before the site suffix)
 _SLOT_HOLDS = {
     "w": ("weight",), "b": ("bias", "weight"), "d": ("deqscale",), "i": ("index",), "gamma": ("weight",),
@@ -30,8 +27,8 @@ def lint(lg: LayerGraph) -> list[Finding]:
     _tensors(lg, out)
     _slots(lg, out)
     _counts(lg, out)
-    if not nx.is_directed_acyclic_graph(lg.graph):
-        cycle = [u for u, *_ in nx.find_cycle(lg.graph) if lg.graph.nodes[u]["kind"] == OP]
+    cycle = lg.cycle_ops()
+    if cycle:
         out.append(_finding(f"the dataflow has a cycle through {', '.join(cycle)}", "cycle", ""))
     return out
 
@@ -63,7 +60,7 @@ def _tensors(lg: LayerGraph, out: list[Finding]) -> None:
         if kind in IN_KINDS and not readers and not writers and d.get("added"):
             out.append(_finding(f"added input {name} is read by no op", "unread", name))
         for a, b in itertools.combinations(writers, 2):
-            if g.nodes[a]["node"] != g.nodes[b]["node"] and _overlap(lg, a, b):
+            if g.nodes[a]["node"] != g.nodes[b]["node"] and lg.set_up_together(a, b):
                 out.append(_finding(f"tensor {name} is written by both {a} and {b}", "written-twice", name))
                 break
 
@@ -71,14 +68,6 @@ def _tensors(lg: LayerGraph, out: list[Finding]) -> None:
 def _all_outputs_kept(lg: LayerGraph, writers: list[str], t: str) -> bool:
     """An op with several outputs fills each of them, read or not (a quant LayerNorm's float output)."""
     return all(lg.graph.out_degree(w) > 1 for w in writers)
-
-
-def _overlap(lg: LayerGraph, a: str, b: str) -> bool:
-    """Whether two ops can both be set up under one assignment of the branch conditions."""
-    va, vb = lg.graph.nodes[a].get("variant"), lg.graph.nodes[b].get("variant")
-    if va is None or vb is None or not va.group or not vb.group:
-        return True
-    return any(x == y for x in va.group for y in vb.group)
 
 
 def _slots(lg: LayerGraph, out: list[Finding]) -> None:
@@ -129,12 +118,7 @@ def _counts(lg: LayerGraph, out: list[Finding]) -> None:
     declared = lg.meta.get("declared_counts") or {}
     if not declared:
         return
-    kinds: dict[str, int] = {"input": 0, "output": 0, "intermediate": 0}
-    for t in lg.tensors():
-        k = lg.tensor_kind(t)
-        group = "input" if k in IN_KINDS else k
-        if group in kinds:
-            kinds[group] += 1
+    kinds = lg.group_counts()
     for name, (group, value) in declared.items():
         if group in kinds and value != kinds[group]:
             out.append(_finding(f"{name} says {value} {group} tensors but the graph has {kinds[group]}", "count",

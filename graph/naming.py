@@ -8,6 +8,7 @@ the mode (``Quant``, ``Sparse Quant``) are spelled in the style of the name they
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from llm_transform.source.vocabulary import vocabulary
 
@@ -64,6 +65,15 @@ def node_stem(node: str, suffix: str) -> str:
     after a node start with."""
     base = node.split("@")[0]
     return base[: -len(suffix)] if suffix and base.endswith(suffix) and base != suffix else base
+
+
+def first_free(named: Callable[[str], str], taken: Callable[[str], bool]) -> str:
+    """The first of ``named("")``, ``named("2")``, ``named("3")``... that is not taken: a name the rewrite
+    makes up never meets one the pair has or one it made before."""
+    name, k = named(""), 2
+    while taken(name):
+        name, k = named(str(k)), k + 1
+    return name
 
 
 # -- the rewrite's names ---------------------------------------------------------------------------------

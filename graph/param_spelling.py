@@ -4,7 +4,7 @@ copy inside the quant branch where a float fallback keeps the float form reading
 
 from __future__ import annotations
 
-from .naming import node_stem
+from .naming import first_free, node_stem
 from .plan import FreshParam, OpChange, ParamSpelling
 from .rewrite import Rewrite
 
@@ -14,10 +14,10 @@ def plan_params(rw: Rewrite) -> None:
     users_of: dict[int, list[str]] = {}
     decls: dict[int, object] = {}
     for op in lg.ops():
-        create = lg.graph.nodes[op]["variant"].create
-        if create is not None and create.param is not None:
-            users_of.setdefault(id(create.param), []).append(op)
-            decls[id(create.param)] = create.param
+        param = lg.graph.nodes[op]["variant"].param
+        if param is not None:
+            users_of.setdefault(id(param), []).append(op)
+            decls[id(param)] = param
     branched = {b.op for b in rw.plan.branches}
     taken = {p.var for p in lg.source.layer.params} if lg.source is not None else set()
     spellings = []
@@ -64,9 +64,7 @@ def _fresh(rw: Rewrite, items: list[tuple[str, OpChange]], var: str, taken: set[
     node = rw.float.graph.nodes[op]["node"]
     conv = rw.conventions
     base = node_stem(node, conv.node_suffix) + conv.param_suffix
-    name, k = base, 2
-    while name in taken:
-        name, k = f"{base}{k}", k + 1
+    name = first_free(lambda k: base + k, taken.__contains__)
     taken.add(name)
     copy_from = var if copy and change.type is None else None
     return FreshParam(name, change, tuple(o for o, _ in items), copy_from, in_branch)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from .build import param_assigns
 from .catalogue import catalogue
 from .layer_graph import LayerGraph
-from .naming import node_stem
+from .naming import first_free, node_stem
 from .plan import NewField, SiteNote
 from .rewrite import Point, Rewrite
 from .sites import no_layer_param, optional_io, reads_layer_param
@@ -90,8 +90,7 @@ def _beta_add(lg: LayerGraph, norm: str) -> tuple[str, str, str] | None:
 def _folds(lg: LayerGraph, op: str) -> bool:
     entry = catalogue().entry(lg.param_type(op))
     fold = entry.folds_into_norm if entry else None
-    variant = lg.graph.nodes[op]["variant"]
-    param = variant.create.param if variant.create is not None else None
+    param = lg.graph.nodes[op]["variant"].param
     if fold is None or param is None:
         return False
     values = [a.value for a in param_assigns(lg, op) if a.path == fold.field]
@@ -137,10 +136,9 @@ def name_scale_fields(rw: Rewrite) -> None:
         if not base:
             down = conv.down_word if "#down" in point else ""
             base = label if counts[label] == 1 else node_stem(op, conv.node_suffix) + down
-        scale, offset, k = conv.scale_field.format(base=base), conv.offset_field.format(base=base), 2
-        while scale in used or offset in used:
-            scale, offset = conv.scale_field.format(base=f"{base}{k}"), conv.offset_field.format(base=f"{base}{k}")
-            k += 1
+        base = first_free(lambda k, base=base: base + k, lambda b: conv.scale_field.format(base=b) in used
+                          or conv.offset_field.format(base=b) in used)
+        scale, offset = conv.scale_field.format(base=base), conv.offset_field.format(base=base)
         used.update((scale, offset))
         rw.points[point] = Point(point, label, scale, offset)
         rw.note(fields=(NewField(scale, "float", "1", point, label, f"activation scale of {point}"),
@@ -151,7 +149,7 @@ def fold_anti_outlier(rw: Rewrite) -> None:
     """The quant norm adds the beta itself: the add after it and the norm's own output go, and so does the
     add's param where only folded adds were created from it."""
     removed = {add_op for add_op, _, _ in rw.folds.values()}
-    creates = [rw.float.graph.nodes[o]["variant"].create for o in rw.float.ops()]
+    params = [rw.float.graph.nodes[o]["variant"].param for o in rw.float.ops()]
     gone_params: list[str] = []
     seen: set[int] = set()
     for op, (add_op, beta, add_out) in rw.folds.items():
@@ -160,13 +158,11 @@ def fold_anti_outlier(rw: Rewrite) -> None:
         rw.graph.rewire(op, rw.float.inputs_of(op), [add_out, *more])  # the norm writes what the add wrote
         rw.note(removed_ops=(SiteNote(add_op, f"anti-outlier beta {beta} folded into {op}"),),
                 removed_tensors=(norm_out,))
-        create = rw.float.graph.nodes[add_op]["variant"].create
-        param = create.param if create is not None else None
+        param = rw.float.graph.nodes[add_op]["variant"].param
         if param is None or id(param) in seen:
             continue
         seen.add(id(param))
-        users = {rw.float.graph.nodes[o]["node"] for o, c in zip(rw.float.ops(), creates, strict=True)
-                 if c is not None and c.param is param}
+        users = {rw.float.graph.nodes[o]["node"] for o, p in zip(rw.float.ops(), params, strict=True) if p is param}
         if users <= {rw.float.graph.nodes[a]["node"] for a in removed}:
             gone_params.append(add_op)
     rw.note(removed_params=tuple(gone_params))

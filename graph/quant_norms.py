@@ -7,6 +7,8 @@ from __future__ import annotations
 import re
 
 from .catalogue import Contract, Style, catalogue
+from .layer_graph import IN_KINDS
+from .naming import first_free
 from .plan import FieldSet, NewTensor, OpChange
 from .rewrite import Rewrite
 
@@ -22,9 +24,8 @@ def fresh_name(rw: Rewrite, name: str) -> str:
     if name in rw.names and stem and word.upper() in words:
         infix = conv.taken_infix.lower() if lower else conv.taken_infix
         name = f"{stem}_{infix}_{word}"
-    base, k = name, 2
-    while name in rw.names:
-        name, k = f"{base}_{k}", k + 1
+    base = name
+    name = first_free(lambda k: f"{base}_{k}" if k else base, rw.names.__contains__)
     rw.names.add(name)
     return name
 
@@ -128,7 +129,7 @@ def placeholder(rw: Rewrite) -> str | None:
 
 def last_input(rw: Rewrite) -> str:
     lg = rw.float
-    return [t for t in lg.tensors() if lg.tensor_kind(t) in ("input", "weight", "placeholder")][-1]
+    return [t for t in lg.tensors() if lg.tensor_kind(t) in IN_KINDS][-1]
 
 
 def _style(rw: Rewrite) -> Style:

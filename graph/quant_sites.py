@@ -8,6 +8,7 @@ import re
 
 from .build import is_packed as packs
 from .build import param_assigns
+from .naming import first_free
 from .plan import Followup, OpChange
 from .quant_norms import add_input, fill, fresh_name, last_input, placeholder, weight_stem
 from .rewrite import Rewrite, Site
@@ -85,7 +86,7 @@ def _site_tensors(rw: Rewrite, op: str, site: Site, by_slot: dict[str, str],
 def _split_packed(rw: Rewrite, op: str, site: Site, by_slot: dict[str, str]) -> tuple[str, str, str] | None:
     """(packed weight, up weight, gate weight) where the op's packed gate-up weight is split (the first branch
     variant of a site declares the two weights; the others share them), else None."""
-    if not rw.opts.unpack_mlp or not is_packed(rw, op, site):
+    if not rw.opts.unpack_mlp or not is_packed(rw, op):
         return None
     packed = by_slot["w_up"]
     if packed in rw.split:
@@ -103,11 +104,8 @@ def _split_packed(rw: Rewrite, op: str, site: Site, by_slot: dict[str, str]) -> 
     taken = set(rw.float.tensors()) | (rw.float.source.identifiers if rw.float.source is not None else set())
     names = []
     for part in ("up", "gate"):
-        template = dict(conv.split_names)[part]
-        name, k = template.format(base=base), 2
-        while name in taken:
-            name, k = template.format(base=base) + f"_{k}", k + 1
-        names.append(name)
+        name = dict(conv.split_names)[part].format(base=base)
+        names.append(first_free(lambda k, name=name: f"{name}_{k}" if k else name, taken.__contains__))
     up = add_input(rw, names[0], packed, 0, "weight", replaces=packed, fresh=False)
     gate = add_input(rw, names[1], packed, 4, "weight", fresh=False)
     rw.names.update((up, gate))
@@ -115,7 +113,7 @@ def _split_packed(rw: Rewrite, op: str, site: Site, by_slot: dict[str, str]) -> 
     return rw.split[packed]
 
 
-def is_packed(rw: Rewrite, op: str, site: Site | None = None) -> bool:
+def is_packed(rw: Rewrite, op: str) -> bool:
     """The MLP's param says it packs gate and up into one weight."""
     return rw.float.role(op) == "mlp" and packs(rw.float, op)
 
@@ -197,7 +195,7 @@ def _packing(rw: Rewrite, op: str, site: Site, split, change: OpChange) -> OpCha
         target = site.type.packing or packing
         rw.note(followups=(Followup(SPLIT, f"{op}: {split[0]} -> {split[1]}, {split[2]}"),))
         return dataclasses.replace(change, fields=(*change.fields, FieldSet(target.field, target.unpacked, True)))
-    if is_packed(rw, op, site):
+    if is_packed(rw, op):
         packing = site.type.packing or site.float_type.packing
         rw.note(followups=(Followup(KEPT_PACKED, op),))
         return dataclasses.replace(change, fields=tuple(f for f in change.fields if f.path != packing.field))

@@ -90,8 +90,8 @@ class Rewrite:
 
     def layer_param(self, op: str) -> str | None:
         """How the function that sets the op's param names the layer param, or None when it has none."""
-        create = self.float.graph.nodes[op]["variant"].create
-        return create.param.layer_param if create is not None and create.param is not None else None
+        param = self.float.graph.nodes[op]["variant"].param
+        return param.layer_param if param is not None else None
 
     def note(self, **more: tuple) -> None:
         self.plan = self.plan.adding(**more)

@@ -85,9 +85,9 @@ def reads_layer_param(contract: Contract) -> bool:
 
 
 def no_layer_param(lg: LayerGraph, op: str) -> str:
-    create = lg.graph.nodes[op]["variant"].create
-    where = (f"is set in {create.param.function}, which is not given the layer param"
-             if create is not None and create.param is not None else "is no local variable")
+    param = lg.graph.nodes[op]["variant"].param
+    where = (f"is set in {param.function}, which is not given the layer param" if param is not None
+             else "is no local variable")
     return f"its param {where}, so it cannot read an activation scale"
 
 

@@ -3,13 +3,13 @@ the new JSON keys to pass (or, where the pair reads no JSON, the new fields to f
 
 from __future__ import annotations
 
+from .layer_graph import IN_KINDS
 from .plan import Followup
 from .rewrite import Rewrite
 
 NEW_ORDER = "the model code must feed the layer's inputs in the new enum order; added inputs as name@index"
 FILL_SCALES = "the pair parses no JSON: the model code must fill the new scale fields"
 PASS_KEYS = "the pair reads its param from JSON: the model must pass these new keys in it"
-IN_KINDS = ("input", "weight", "placeholder")
 
 
 def plan_user_followups(rw: Rewrite) -> None:

@@ -6,15 +6,13 @@ import itertools
 import re
 from pathlib import Path
 
-import networkx as nx
-
 from llm_transform.source.model import LayerSource
 from llm_transform.source.vocabulary import vocabulary
 
 from .build import EnumInfo, count_values, evaluate, node_room, param_assigns, read_elsewhere
 from .catalogue import catalogue
 from .conditions import holds
-from .layer_graph import OP, Finding, LayerGraph
+from .layer_graph import Finding, LayerGraph
 
 
 def validate(lg: LayerGraph) -> list[Finding]:
@@ -37,11 +35,7 @@ def validate(lg: LayerGraph) -> list[Finding]:
         return out
     names = count_values(model, info)
     kinds = {t: lg.tensor_kind(t) for t in lg.tensors()}
-    actuals = {
-        "input": sum(1 for k in kinds.values() if k in ("input", "weight", "placeholder")),
-        "output": sum(1 for k in kinds.values() if k == "output"),
-        "intermediate": sum(1 for k in kinds.values() if k == "intermediate"),
-    }
+    actuals = lg.group_counts()
     _check_count_constants(model, names, actuals, add)
     _check_id_ranges(info, kinds, actuals, add)
     _check_graph_counts(model, names, actuals, add)
@@ -245,16 +239,14 @@ def _check_dataflow(lg: LayerGraph, model: LayerSource, add) -> None:
         if len(prods) < 2:
             continue
         for a, b in itertools.combinations(prods, 2):
-            va, vb = g.nodes[a]["variant"], g.nodes[b]["variant"]
-            overlap = any(x == y for x in va.group for y in vb.group) or not va.group or not vb.group
-            if overlap and g.nodes[a]["node"] != g.nodes[b]["node"]:
+            va = g.nodes[a]["variant"]
+            if lg.set_up_together(a, b) and g.nodes[a]["node"] != g.nodes[b]["node"]:
                 add("error", f"tensor {t} is written by both {a} and {b}", "cpp",
                     va.out_list.span[0] if va.out_list else None, code="written-twice", subject=t)
                 break
-    if not nx.is_directed_acyclic_graph(g):
-        cycle = nx.find_cycle(g)
-        ops = [u for u, *_ in cycle if g.nodes[u]["kind"] == OP]
-        add("error", f"the dataflow has a cycle through {', '.join(ops)}", "cpp", None, code="cycle")
+    cycle = lg.cycle_ops()
+    if cycle:
+        add("error", f"the dataflow has a cycle through {', '.join(cycle)}", "cpp", None, code="cycle")
 
 
 def _entry_where(lg: LayerGraph, t: str) -> tuple[str | None, int | None]:

@@ -18,7 +18,7 @@ def write_branches(ed: Edits) -> None:
     nl = src.newline
     for b in ed.plan.branches:
         v = ed.old.graph.nodes[b.op]["variant"]
-        own = [(v.create.statement_start, v.create.span[1]), v.in_list.span, *([v.out_list.span] if v.out_list else [])]
+        own = v.setup_spans()
         lo, hi = src.line_start(min(a for a, _ in own)), ed.next_line("cpp", max(e for _, e in own))
         inside = [e for e in ed.edits["cpp"] if lo <= e.offset and e.offset + e.length <= hi
                   and not (e.length == 0 and e.offset == hi)]

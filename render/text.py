@@ -70,8 +70,7 @@ class Edits:
         return [a for a in self.m.layer.assigns if a.param is decl]
 
     def decl_of(self, op: str) -> ParamDecl | None:
-        create = self.old.graph.nodes[op]["variant"].create
-        return create.param if create is not None else None
+        return self.old.graph.nodes[op]["variant"].param
 
     def create_of(self, op: str) -> CreateCall | None:
         return self.old.graph.nodes[op]["variant"].create
