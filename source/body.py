@@ -252,17 +252,12 @@ class BodyReader:
                     and texts[-4] in ("push_back", "emplace_back")):
                 return False
             pushes.append(texts[:-5])
-        src = self.lists.lists.get(other)
         for target in pushes:
             if len(target) == 1 and target[0] in self.lists.lists:
                 self.lists.append(self.lists.lists[target[0]], other, span, cond, j)
             elif len(target) == 3 and target[1] == "." and self.voc.which_list(target[2]) is not None:
-                if src is None or src.unknown is not None:
-                    why = src.unknown[0] if src is not None and src.unknown else "is not a list of this function"
-                    raise v.error(j, f"{target[0]}.{target[2]} gets the elements of {other}, which {why}")
-                self.lists.uses[other] = self.lists.uses.get(other, 0) + 1
-                self.lists.push_node(self._node(target[0]), self.voc.which_list(target[2]),
-                                     src.elems, span, cond, j, step_kind="append", source=other, parts=src.steps)
+                self.lists.append_to_node(self._node(target[0]), self.voc.which_list(target[2]), other, span, cond,
+                                          j, f"{target[0]}.{target[2]}")
             else:
                 return False
         self._idiom(f"tensor lists built in steps: elements of {other} appended in a loop", span)

@@ -248,14 +248,9 @@ class ListReader:
         if texts[4] in ("push_back", "emplace_back"):
             self.push_node(node, which, self.choices(i + 6, semi - 1, "ids", pushed=True), span, cond, i)
             return True
-        parts = [v.squash(x, y).replace(" ", "") for x, y in v.split_commas(i + 6, semi - 1)]
-        m = [re.fullmatch(r"(\w+)\.c?(begin|end)\(\)", p) for p in parts]
-        if (texts[4] == "insert" and len(parts) == 3 and parts[0] == f"{texts[0]}.{texts[2]}.end()" and m[1]
-                and m[2] and m[1].group(1) == m[2].group(1) and m[1].group(1) in self.lists):
-            src = self.lists[m[1].group(1)]
-            self.uses[src.name] = self.uses.get(src.name, 0) + 1
-            self.push_node(node, which, src.elems, span, cond, i, step_kind="append", source=src.name,
-                           parts=src.steps)
+        other = self._inserted_list(i + 6, semi - 1, f"{texts[0]}.{texts[2]}") if texts[4] == "insert" else None
+        if other is not None and other in self.lists:
+            self.append_to_node(node, which, other, span, cond, i, f"{texts[0]}.{texts[2]}")
             return True
         if texts[4] not in _READS:
             raise v.error(i, f"{texts[0]}.{texts[2]}.{texts[4]}(...) changes a node's tensor list in a way the "
@@ -375,14 +370,33 @@ class ListReader:
 
     def _insert(self, lv: ListVar, a: int, b: int, span, cond: Cond) -> None:
         """``names.insert(names.end(), other.begin(), other.end());``"""
+        other = self._inserted_list(a, b, lv.name)
+        if other is not None:
+            self.append(lv, other, span, cond, a)
+            return
+        lv.unknown = lv.unknown or (f"gets elements inserted at line {self._line(a)}", a)
+
+    def _inserted_list(self, a: int, b: int, target: str) -> str | None:
+        """The list whose elements ``insert`` arguments (tokens a..b-1) append to ``target``:
+        ``target.end(), other.begin(), other.end()``; None for any other insert."""
         v = self.v
         parts = [v.squash(x, y).replace(" ", "") for x, y in v.split_commas(a, b)]
         m = [re.fullmatch(r"(\w+)\.c?(begin|end)\(\)", p) for p in parts]
-        if (len(parts) == 3 and parts[0] == f"{lv.name}.end()" and m[1] and m[2] and m[1].group(1) == m[2].group(1)
+        if (len(parts) == 3 and parts[0] == f"{target}.end()" and m[1] and m[2] and m[1].group(1) == m[2].group(1)
                 and m[1].group(2) == "begin" and m[2].group(2) == "end"):
-            self.append(lv, m[1].group(1), span, cond, a)
-            return
-        lv.unknown = lv.unknown or (f"gets elements inserted at line {self._line(a)}", a)
+            return m[1].group(1)
+        return None
+
+    def append_to_node(self, node: str, which: str, other: str, span, cond: Cond, at: int, shown: str) -> None:
+        """The elements of a list variable appended to a node's own list (a loop pushing each, or
+        ``insert``); refused when that list is not one the reader follows. ``shown``: the node's list as
+        written."""
+        src = self.lists.get(other)
+        if src is None or src.unknown is not None:
+            why = src.unknown[0] if src is not None and src.unknown else "is not a list of this function"
+            raise self.v.error(at, f"{shown} gets the elements of {other}, which {why}")
+        self.uses[other] = self.uses.get(other, 0) + 1
+        self.push_node(node, which, src.elems, span, cond, at, step_kind="append", source=other, parts=src.steps)
 
     def append(self, lv: ListVar, other: str, span, cond: Cond, at: int) -> None:
         """The elements of another list variable appended (a loop pushing each, or ``insert``)."""

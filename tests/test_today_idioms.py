@@ -412,6 +412,22 @@ def test_another_list_inserted_into_a_nodes_list_is_appended(tmp_path):
                                                         "IN_QKV_LORA_B": "param.supportLora"}
 
 
+LORA_LOOP = ("        for (auto tensorId : loraInTensorIds) {\n"
+             "            selfAttentionNode.inTensorIds.push_back(tensorId);\n        }")
+
+
+@pytest.mark.parametrize("append", [LORA_LOOP, "        selfAttentionNode.inTensorIds.insert("
+                                    "selfAttentionNode.inTensorIds.end(), loraInTensorIds.begin(),\n"
+                                    "            loraInTensorIds.end());"], ids=["loop", "insert"])
+def test_a_list_the_reader_cannot_follow_is_refused_when_appended_to_a_nodes_list(tmp_path, append):
+    """Appended in a loop or with insert, a list changed in a way the reader does not follow (here resized)
+    must not be read as if it held all its elements."""
+    cpp = _ibis(tmp_path, (LORA_LOOP, "        loraInTensorIds.resize(1);\n" + append))
+    with pytest.raises(LayerError) as exc:
+        load_layer(cpp)
+    assert "loraInTensorIds" in exc.value.reason and "resize()" in exc.value.reason
+
+
 def test_a_nodes_list_changed_otherwise_is_named_not_ignored(tmp_path):
     cpp = _ibis(tmp_path, ("        selfAttentionNode.inTensorIds.push_back(IN_ALIBI_SLOPES);",
                            "        selfAttentionNode.inTensorIds.resize(10);"))
