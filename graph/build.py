@@ -94,13 +94,19 @@ class NodeRoom:
     constant: Constant | None  # the count constant X names, if any
 
 
-_INT_LITERAL = re.compile(r"\s*(\d+)[uUlL]*\s*")
+_INT_LITERAL = re.compile(r"\s*(\d+)([uUlL]*)\s*")
 
 
 def int_literal(text: str) -> int | None:
     """The value of an integer literal (``17``, ``17u``), or None for anything else (an expression)."""
+    parts = int_literal_parts(text)
+    return parts[0] if parts else None
+
+
+def int_literal_parts(text: str) -> tuple[int, str] | None:
+    """An integer literal's value and suffix (``17u`` -> 17, "u"), or None for anything else."""
     m = _INT_LITERAL.fullmatch(text)
-    return int(m.group(1)) if m else None
+    return (int(m.group(1)), m.group(2)) if m else None
 
 
 def node_room(model: LayerSource) -> NodeRoom | None:

@@ -11,7 +11,9 @@ import networkx as nx
 
 TENSOR = "tensor"
 OP = "op"
-WEIGHT_ROLES = frozenset({"norm", "linear", "parallel_linear", "mlp"})
+#: the roles of ops that multiply by a weight: the sites a rewrite quantizes
+LINEAR_ROLES = ("linear", "parallel_linear", "mlp")
+WEIGHT_ROLES = frozenset({"norm", *LINEAR_ROLES})
 #: the tensor kinds of the layer's input group (the input count counts weights and placeholders too)
 IN_KINDS = frozenset({"input", "weight", "placeholder"})
 
@@ -340,13 +342,13 @@ class LayerGraph:
     def linears(self) -> dict[str, list[str]]:
         """Ops that multiply by a weight, with the weights they read (slot order)."""
         out = {}
-        for op in self.ops_with_role("linear", "parallel_linear", "mlp"):
+        for op in self.ops_with_role(*LINEAR_ROLES):
             out[op] = [t for t in self.inputs_of(op) if self.graph.nodes[t]["tensor_kind"] == "weight"
                        and not self.graph.nodes[t].get("role_in", {}).get(op, "").startswith("b_")]
         return out
 
     def linears_with_bias(self) -> list[str]:
-        return [op for op in self.ops_with_role("linear", "parallel_linear", "mlp")
+        return [op for op in self.ops_with_role(*LINEAR_ROLES)
                 if any(r.startswith("b_") for r in self.site_tensors(op).values())]
 
     def site_tensors(self, op: str) -> dict[str, str]:

@@ -18,28 +18,19 @@ from .plan import Followup, Plan
 from .quant_sites import RECENT
 from .rewrite import Options, rewrite
 
-__all__ = ["RECENT", "SITES", "STANDARD_LABELS", "ChangeLog", "Followup", "Options", "ScaleField", "change_log",
-           "quantize"]
+__all__ = ["RECENT", "SITES", "ChangeLog", "Followup", "Options", "ScaleField", "change_log", "quantize",
+           "standard_labels"]
 
 
-def _labels() -> dict[str, str]:
+def standard_labels() -> dict[str, str]:
+    """The quant points' labels by kind, as the catalogue's conventions name them."""
     return dict(catalogue().conventions.point_labels)
 
 
-class _Labels(dict):
-    """The quant points' labels by kind, read from the catalogue's conventions on first use."""
-
-    def __missing__(self, key: str) -> str:
-        self.update(_labels())
-        return dict.__getitem__(self, key)
-
-    def values(self):  # type: ignore[override]
-        if not self:
-            self.update(_labels())
-        return super().values()
-
-
-STANDARD_LABELS = _Labels()
+def __getattr__(name: str) -> Any:
+    if name == "STANDARD_LABELS":  # read from the catalogue on first use: importing this module stays cheap
+        return standard_labels()
+    raise AttributeError(name)
 
 
 @dataclass(frozen=True)

@@ -5,11 +5,9 @@ from __future__ import annotations
 import dataclasses
 
 from .catalogue import Contract, OpEntry, catalogue
-from .layer_graph import LayerGraph
+from .layer_graph import LINEAR_ROLES, LayerGraph
 from .plan import SiteNote
 from .rewrite import Options, Rewrite, Site
-
-LINEAR_ROLES = ("linear", "parallel_linear", "mlp")
 
 
 def select_sites(rw: Rewrite) -> None:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from .graph.layer_graph import LINEAR_ROLES
 from .graph.quant_markers import quant_markers
 from .source.errors import LayerError
 from .source.lexer import PREPROC
@@ -205,12 +206,10 @@ def check_quant_aware(model: LayerSource) -> None:
     layer = model.layer
     if layer is None:
         return
-    m = re.search(r"&\s*(\w+)\s*$", layer.func.params_text.split(",")[0])
-    holder = m.group(1) if m else quant_markers().layer_param
-    setter = re.compile(rf"\b{re.escape(holder)}\s*\.")
     switch = _quant_switch()
     for a in layer.assigns:
-        if switch.search(a.path.rsplit(".", 1)[-1]) and setter.search(a.value):
+        holder = a.param.layer_param or quant_markers().layer_param  # as the function setting it names it
+        if switch.search(a.path.rsplit(".", 1)[-1]) and re.search(rf"\b{re.escape(holder)}\s*\.", a.value):
             raise LayerError(model.cpp.path, model.line("cpp", a.span[0]),
                              f"layer is already quant-aware: {a.param.var}.{a.path} = {a.value.strip()} takes the "
                              f"quant type from the layer param; quantize it by setting {a.value.strip()} from the "
@@ -218,7 +217,7 @@ def check_quant_aware(model: LayerSource) -> None:
 
 
 #: what a whole layer builds: a norm, an attention and something that multiplies by a weight
-LAYER_ROLES = ({"norm"}, {"attention"}, {"linear", "parallel_linear", "mlp", "moe"})
+LAYER_ROLES = ({"norm"}, {"attention"}, {*LINEAR_ROLES, "moe"})
 
 
 def check_operation(cpp: Path, roles: set[str] | None) -> None:
@@ -252,7 +251,7 @@ def check_quantized_ops(lg) -> None:
 
 
 def check_embedding(cpp: Path, roles: set[str]) -> None:
-    if "embedding" in cpp.stem.lower() and not roles & {"linear", "parallel_linear", "mlp"}:
+    if "embedding" in cpp.stem.lower() and not roles & set(LINEAR_ROLES):
         raise LayerError(cpp, None, "embedding layer with no linear op; no linear layer to quantize",
                          kind="embedding")
 

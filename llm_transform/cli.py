@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -198,10 +200,10 @@ def _check_against(float_cpp: Path, generated: Path, include_dirs: list[str], as
     return 1 if rejections else 0
 
 
-def _scale_names(path: Path, files: list[Path]) -> dict[str, str]:
+def _scale_names(path: Path, node_names: Callable[[], set[str]]) -> dict[str, str]:
     """The --scale-names map, checked before anything runs: keys are quant points or node names of the
     layers given, values distinct C++ identifiers. Usage errors otherwise."""
-    from .graph.passes import STANDARD_LABELS
+    from .graph.passes import standard_labels
     from .verify import is_identifier
 
     try:
@@ -210,7 +212,7 @@ def _scale_names(path: Path, files: list[Path]) -> dict[str, str]:
         raise click.UsageError(f"{path}: cannot read a JSON object from it ({exc})") from None
     if not isinstance(names, dict):
         raise click.UsageError(f"{path}: must be a JSON object of quant point or node name -> field name base")
-    points = set(STANDARD_LABELS.values())
+    points = set(standard_labels().values())
     for key, value in names.items():
         if not isinstance(value, str) or not is_identifier(value):
             raise click.UsageError(f"{path}: {key!r} maps to {value!r}, which is not a C++ identifier; give a name "
@@ -223,7 +225,7 @@ def _scale_names(path: Path, files: list[Path]) -> dict[str, str]:
         seen[value] = key
     node_keys = {k: k.removesuffix("#down") for k in names if k not in points}
     if node_keys:
-        nodes = _node_names(files)
+        nodes = node_names()
         unknown = sorted(k for k, node in node_keys.items() if node not in nodes)
         if unknown:
             raise click.UsageError(f"{path}: unknown key(s) {', '.join(map(repr, unknown))}; keys are quant points "
@@ -232,12 +234,12 @@ def _scale_names(path: Path, files: list[Path]) -> dict[str, str]:
     return names
 
 
-def _fallback_sites(text: str, files: list[Path]) -> tuple[str, ...]:
+def _fallback_sites(text: str, node_names: Callable[[], set[str]]) -> tuple[str, ...]:
     """The --float-fallback sites, checked before anything runs: site names or node names of the layers given."""
     from .graph.fallback import SITES
 
     sites = tuple(s.strip() for s in text.split(",") if s.strip())
-    unknown = [s for s in sites if s not in (*SITES, "all") and s.removesuffix("#down") not in _node_names(files)]
+    unknown = [s for s in sites if s not in (*SITES, "all") and s.removesuffix("#down") not in node_names()]
     if unknown:
         raise click.UsageError(f"--float-fallback: unknown site(s) {', '.join(map(repr, unknown))}; give "
                                f"{', '.join(SITES)}, all, or node names of the layers given")
@@ -314,8 +316,9 @@ def transform(source: Path, enable_sparse: bool, output_dir: Path | None, recurs
     many = len(found.layers) > 1 or source.is_dir()
     if graph_out is not None and not _picture_folder(graph_out, many):
         _picture_format_or_exit(graph_out, as_json)
-    names = _scale_names(scale_names, found.layers) if scale_names is not None else {}
-    fallback = _fallback_sites(float_fallback, found.layers)
+    node_names = functools.cache(lambda: _node_names(found.layers))  # read only when a key or site needs it
+    names = _scale_names(scale_names, node_names) if scale_names is not None else {}
+    fallback = _fallback_sites(float_fallback, node_names)
     opts = Options(qkv_style=qkv_style, upgrade_v1=not no_upgrade, telechat=not no_telechat, scale_names=names,
                    beta=beta, unpack_mlp=unpack_mlp, float_fallback=fallback)
     job_list = [run.Job(cpp, run.mirrored_dir(source, cpp, output_dir), sparse=enable_sparse, write=not dry_run,

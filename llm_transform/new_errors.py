@@ -92,8 +92,10 @@ class LineMap:
 
 
 def new_errors(float_model: LayerSource, float_parse: ClangResult, generated: LayerSource,
-               generated_parse: ClangResult, renames: dict[str, str]) -> list[Diagnostic]:
-    """The generated pair's errors that the float pair does not have at the same place, each message once."""
+               generated_parse: ClangResult, renames: dict[str, str],
+               declared: frozenset[str] | None = None) -> list[Diagnostic]:
+    """The generated pair's errors that the float pair does not have at the same place, each message once.
+    ``declared``: the float pair's ``declared_names``, when the caller has them."""
     from .source.names import replace_words
 
     unrename = replace_words({new: old for old, new in renames.items()})
@@ -107,7 +109,8 @@ def new_errors(float_model: LayerSource, float_parse: ClangResult, generated: La
             out = undone[message] = re.sub(r"char ?\[\d+\]", "char[N]", unrename(message))
         return out
 
-    declared = declared_names(float_model)
+    if declared is None:
+        declared = declared_names(float_model)
     float_files = _roles(float_model)
     gen_files = _roles(generated)
     had: dict[str, set[tuple[str | None, int]]] = {}

@@ -19,7 +19,7 @@ from typing import Any
 from . import classify, provenance
 from .api import checked_graph
 from .graph.catalogue import catalogue
-from .graph.layer_graph import LayerGraph
+from .graph.layer_graph import IN_KINDS, LINEAR_ROLES, LayerGraph
 from .graph.lint import lint
 from .graph.passes import ChangeLog, Options, change_log
 from .graph.plan import Followup
@@ -87,14 +87,16 @@ class TransformResult:
         g = self.after
         inputs = [{"name": t, "role": g.graph.nodes[t].get("quant_role") or g.tensor_kind(t),
                    "added": bool(g.graph.nodes[t].get("added"))}
-                  for t in g.tensors() if g.tensor_kind(t) in ("input", "weight", "placeholder")]
+                  for t in g.tensors() if g.tensor_kind(t) in IN_KINDS]
         parses_json = bool(self.before.source is not None and self.before.source.json_reads)
         followups = self.changes.followups
+        quantized = self.quantized()
         return {
             "file": str(self.source_cpp), "status": "transformed", "tier": self.tier,
             "targets": [str(p) for p in (self.target_cpp, self.target_h) if p],
             "changes": self.changes.changes, "skipped": self.changes.skipped,
-            "not_sparse": self.changes.not_sparse, "quantized": self.quantized(), "partial": self.partial,
+            "not_sparse": self.changes.not_sparse, "quantized": quantized,
+            "partial": quantized["quantized"] < quantized["linears"],
             "inputs": inputs,
             "scale_fields": [{"point": f.point, "label": f.label, "fields": [f.scale, f.offset],
                               "json_keys": [f.scale, f.offset] if parses_json else []}
@@ -112,7 +114,7 @@ def _tier(before: LayerGraph) -> str:
     a precedent) over B (V1 types to upgrade) over A (full precedent); any op without one makes it D."""
     cat = catalogue()
     tiers = set()
-    for op in before.ops_with_role("linear", "parallel_linear", "mlp"):
+    for op in before.ops_with_role(*LINEAR_ROLES):
         entry = cat.entry(before.param_type(op))
         tiers.add((entry.tier or "D") if entry else "D")
     for t in ("C", "B", "D"):
@@ -215,11 +217,7 @@ def _checked_float_layer(cpp: Path, h: Path | None, data: tuple[bytes, bytes | N
             raise
         classify.check_content(*sources)
         clock.done("classify")
-    try:
-        model = read_model(cpp, data, sources)
-    except LayerError:
-        _classify_unread(cpp, h)
-        raise
+    model = read_model(cpp, data, sources)  # the content rules have run on these bytes, or they are unreadable
     clock.done("read")
     classify.check_quant_aware(model)
     clock.done("classify")

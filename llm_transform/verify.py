@@ -26,6 +26,7 @@ from .source.clang_check import ClangResult, declaring_header, parse
 from .source.errors import LayerError, one_line
 from .source.model import FieldAssign, LayerFunction, LayerSource
 from .source.names import replace_words
+from .source.source_file import SourceFile
 from .source.vocabulary import vocabulary
 
 #: C++ keywords and alternative tokens: never a name
@@ -315,7 +316,7 @@ def _compiler(before: LayerGraph, generated: LayerSource, renames: dict[str, str
     known = frozenset(redo(m) for m in {d.spelling for d in parsed.errors()} if external(m, declared))
     result = parse(generated.cpp.path, dirs, unsaved, keep_tu=bool(include_dirs), enums=False, known=known)
     out = []
-    for d in new_errors(float_model, parsed, generated, result, renames):
+    for d in new_errors(float_model, parsed, generated, result, renames, declared):
         message = f"libclang error the float pair does not have: {d.spelling}"
         m = _NO_MEMBER.search(d.spelling)
         if m and result.tu is not None:
@@ -327,34 +328,32 @@ def _compiler(before: LayerGraph, generated: LayerSource, renames: dict[str, str
     return out
 
 
-def generated_signs(cpp: Path) -> list[str]:
+def generated_signs(cpp: SourceFile, h: SourceFile | None) -> list[str]:
     """What says a pair is a quantized one (written by this tool or by hand): this tool's header line, a
     name that says quant or w8a8, quant fields set in its code. Empty for a pair that looks float."""
     from . import classify, provenance
-    from .source.reader import header_for
-    from .source.source_file import SourceFile
 
-    h = header_for(cpp)
-    files = [SourceFile.read(cpp), *([SourceFile.read(h)] if h else [])]
     signs = []
-    if any(provenance.state(f.path.read_bytes()) != "foreign" for f in files):
+    if any(provenance.state(f.encode()) != "foreign" for f in (cpp, h) if f is not None):
         signs.append("llm-transform's header")
     try:
-        classify.check_name(cpp)
+        classify.check_name(cpp.path)
     except LayerError:
         signs.append("a name that says quant")
     try:
-        classify.check_content(files[0], files[1] if len(files) > 1 else None)
+        classify.check_content(cpp, h)
     except LayerError as exc:
         if exc.kind in ("quant_branches", "sparse_branches", "quant_aware"):
             signs.append(f"quant fields (line {exc.line})" if exc.line else "quant fields")
     return signs
 
 
-def check_order(float_cpp: Path, generated_cpp: Path) -> None:
+def check_order(float_pair: tuple[SourceFile, SourceFile | None],
+                generated_pair: tuple[SourceFile, SourceFile | None]) -> None:
     """LayerError of kind ``usage`` when the float side looks generated or the generated side looks float:
     verifying them that way round would compare nothing the rewrite made and find nothing."""
-    float_signs, generated = generated_signs(float_cpp), generated_signs(generated_cpp)
+    float_cpp, generated_cpp = float_pair[0].path, generated_pair[0].path
+    float_signs, generated = generated_signs(*float_pair), generated_signs(*generated_pair)
     if float_signs and not generated:
         raise LayerError(float_cpp, None, f"the pairs look swapped: a generated pair ({', '.join(float_signs)}); "
                          f"run check --against {generated_cpp} {float_cpp}", kind="usage")
@@ -371,11 +370,12 @@ def check_against(float_cpp: Path, generated_cpp: Path, *, include_dirs: list[st
     """``llm-transform check --against FLOAT GENERATED``: the verifier on two pairs on disk (after a check
     that they are given in that order)."""
     from .api import checked_graph
-    from .source.reader import read_pair
+    from .source.reader import read_sources, source_files
 
-    check_order(float_cpp, generated_cpp)
-    before = checked_graph(read_pair(float_cpp), float_cpp, include_dirs=include_dirs)
-    generated = read_pair(generated_cpp)
+    float_pair, generated_pair = source_files(float_cpp), source_files(generated_cpp)  # each file read once
+    check_order(float_pair, generated_pair)
+    before = checked_graph(read_sources(*float_pair), float_cpp, include_dirs=include_dirs)
+    generated = read_sources(*generated_pair)
     return verify(before, generated, renames=_paired_names(before.source, generated),
                   include_dirs=include_dirs)
 

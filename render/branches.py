@@ -6,11 +6,10 @@ from __future__ import annotations
 
 from llm_transform.source.errors import LayerError
 
-from .edits import Edit, apply_edits
+from .edits import BOTH_FORMS, Edit, apply_edits
 from .text import Edits
 
 #: edits that hold for the float form as much as for the quant one
-BOTH_FORMS = frozenset({"rename", "rename in string", "guard", "own header"})
 
 
 def write_branches(ed: Edits) -> None:

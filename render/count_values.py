@@ -3,7 +3,7 @@ setting's (a literal keeps its suffix; an expression of literals becomes the num
 
 from __future__ import annotations
 
-import re
+from llm_transform.graph.build import int_literal_parts
 
 from .text import Edits
 
@@ -16,5 +16,5 @@ def write_counts(ed: Edits) -> None:
         else:
             c = ed.m.constant(update.name)
             which, value, span = c.file, c.value, c.value_span
-        m = re.fullmatch(r"\s*\d+([uUlL]*)\s*", value)
-        ed.edit(which, span[0], span[1] - span[0], f"{update.value}{m.group(1) if m else ''}", update.name)
+        literal = int_literal_parts(value)  # a literal keeps its suffix
+        ed.edit(which, span[0], span[1] - span[0], f"{update.value}{literal[1] if literal else ''}", update.name)

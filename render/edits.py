@@ -4,6 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# What an edit is for, where another step of the spelling acts on it (other edits say why in free words).
+RENAME = "rename"  # an identifier the pair owns, renamed
+RENAME_IN_STRING = "rename in string"  # the same name inside a string literal
+GUARD = "guard"  # the header's include guard
+OWN_HEADER = "own header"  # the .cpp's include of its own header
+DELETE = "delete"  # code removed (a folded add, an unused param)
+#: what a branch's float form keeps of the edits inside it: the names that make the pair its own
+BOTH_FORMS = frozenset({RENAME, RENAME_IN_STRING, GUARD, OWN_HEADER})
+
 
 @dataclass(frozen=True, order=True)
 class Edit:

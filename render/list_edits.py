@@ -129,8 +129,9 @@ class _Steps:
                 step.kind, "is not written where a new one can follow")
             raise self.refuse(last, f"the last tensor its list holds ({last.text}) {what}")
 
-def _append_in_brace(ed: Edits, part: TensorList, last: ListElem, tail: list[str]) -> None:
-    """New elements after ``last`` inside its brace list, wrapped like it."""
+def _append_in_brace(ed: Edits, part: TensorList, last: ListElem, tail: list[str], col: int | None = None) -> None:
+    """New elements after ``last`` inside its brace list, wrapped like it (``col``: the column the list's
+    lines wrap at, by default where ``last`` ends)."""
     names = [_spelled(part, n) for n in tail]
     if last.item is not None:  # one call per tensor: each added one is a call like the last
         text = ed.m.cpp.text
@@ -138,7 +139,7 @@ def _append_in_brace(ed: Edits, part: TensorList, last: ListElem, tail: list[str
         suffix = re.sub(r"\s+", " ", text[last.span[1]:last.item[1]])
         names = [prefix + t + suffix for t in names]
     end = _outer(last)[1]
-    col = end - ed.m.cpp.line_start(end)
+    col = end - ed.m.cpp.line_start(end) if col is None else col
     ed.edit("cpp", end, 0, _wrapped_tail(ed, part, names, col, end), "list append")
 
 def _rewrite_list(ed: Edits, lst: TensorList, new: list[str]) -> None:
@@ -153,15 +154,7 @@ def _rewrite_list(ed: Edits, lst: TensorList, new: list[str]) -> None:
             ed.edit("cpp", e.span[0], e.span[1] - e.span[0], _spelled(lst, new[i]), "list slot")
     col = _rewrap(ed, lst, new)
     if len(new) > len(elems):
-        last = elems[-1]
-        tail = [_spelled(lst, n) for n in new[len(elems):]]
-        if last.item is not None:  # one call per tensor: each added one is a call like the last
-            text = ed.m.cpp.text
-            prefix = re.sub(r"\s+", " ", text[last.item[0]:last.span[0]])
-            suffix = re.sub(r"\s+", " ", text[last.span[1]:last.item[1]])
-            tail = [prefix + t + suffix for t in tail]
-        end = _outer(last)[1]
-        ed.edit("cpp", end, 0, _wrapped_tail(ed, lst, tail, col, end), "list append")
+        _append_in_brace(ed, lst, elems[-1], new[len(elems):], col)
     elif len(new) < len(elems):
         raise LayerError(ed.m.cpp.path, ed.m.line("cpp", lst.span[0]),
                          f"{lst.node}: the rewrite would drop inputs; not supported")

@@ -13,7 +13,7 @@ from typing import Any
 
 import networkx as nx
 
-from llm_transform.graph.layer_graph import OP, LayerGraph
+from llm_transform.graph.layer_graph import OP, WEIGHT_ROLES, LayerGraph
 
 #: every fill in a picture: key -> (colour, what the legend calls it); each kind has its own colour
 PALETTE: dict[str, tuple[str, str]] = {
@@ -36,8 +36,8 @@ PALETTE: dict[str, tuple[str, str]] = {
 ROLE_KEY = {"parallel_linear": "linear", "activation": "elementwise", "split": "shape", "communication": "shape"}
 KIND_SHAPE = {"input": "ellipse", "weight": "note", "output": "doubleoctagon", "intermediate": "ellipse",
               "undeclared": "ellipse"}
-SLOT_ROLES = {"linear", "parallel_linear", "mlp", "attention", "norm"}
-GROUPED_ROLES = {"linear", "parallel_linear", "mlp", "norm"}  # their weight-like inputs are drawn as one table
+SLOT_ROLES = WEIGHT_ROLES | {"attention"}
+GROUPED_ROLES = WEIGHT_ROLES  # their weight-like inputs are drawn as one table
 HIGHLIGHT = "#cc0000"  # added or changed by the rewrite
 LEFT_FLOAT = "#e06c00"  # a site the rewrite left float
 REMOVED = "#999999"  # removed by the rewrite (before/after)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from llm_transform.source.errors import LayerError
 
+from .edits import DELETE
 from .tensor_decls import delete_enum_entry
 from .text import Edits
 
@@ -48,7 +49,7 @@ def _close_blank_gaps(ed: Edits) -> None:
     lines = src.text.split("\n")
     starts = src.line_starts
     index = {at: i for i, at in enumerate(starts)}
-    gone = {i for e in ed.edits["cpp"] if e.why == "delete" and e.offset in index
+    gone = {i for e in ed.edits["cpp"] if e.why == DELETE and e.offset in index
             for i in range(index[e.offset], src.line_of(e.offset + e.length - 1))}
     for i in sorted(gone):
         if i - 1 in gone or i == 0:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from llm_transform.source.lexer import IDENT, STRING
 from llm_transform.source.names import replace_words
 
+from .edits import GUARD, OWN_HEADER, RENAME, RENAME_IN_STRING
 from .text import Edits
 
 
@@ -20,7 +21,7 @@ def write_renames(ed: Edits) -> dict[str, str]:
             for gd in ed.m.guards:
                 if gd.name == r.old:
                     for s in gd.name_spans:
-                        ed.edit(gd.file, s[0], s[1] - s[0], r.new, "guard")
+                        ed.edit(gd.file, s[0], s[1] - s[0], r.new, GUARD)
         elif r.kind == "header":
             _own_header(ed, r.old, r.new)
     return names
@@ -39,12 +40,12 @@ def _identifiers(ed: Edits, names: dict[str, str]) -> None:
                 # `atb::infer::SelfAttentionParam` is another type than the layer's own `SelfAttentionParam`: a
                 # name qualified by a namespace or class other than the pair's is not the pair's
                 if t.text in names and not (k >= 2 and toks[k - 1].text == "::" and toks[k - 2].text not in own):
-                    ed.edit(which, t.start, t.end - t.start, names[t.text], "rename")
+                    ed.edit(which, t.start, t.end - t.start, names[t.text], RENAME)
             elif kind == STRING and (new := renamed(t.text)) != t.text:
-                ed.edit(which, t.start, t.end - t.start, new, "rename in string")
+                ed.edit(which, t.start, t.end - t.start, new, RENAME_IN_STRING)
 
 
 def _own_header(ed: Edits, old: str, new: str) -> None:
     """The .cpp includes its own new header, whatever the names: the float header lacks the new fields."""
     for inc in ed.m.own_header_includes():  # its path ends with the header's name
-        ed.edit("cpp", inc.target_span[1] - len(old), len(old), new, "own header")
+        ed.edit("cpp", inc.target_span[1] - len(old), len(old), new, OWN_HEADER)

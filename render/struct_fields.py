@@ -7,7 +7,7 @@ from collections import defaultdict
 
 from llm_transform.source.errors import LayerError
 
-from .text import Edits
+from .text import Edits, ends_line
 
 
 def write_fields(ed: Edits) -> None:
@@ -21,8 +21,7 @@ def write_fields(ed: Edits) -> None:
         last = st.fields[-1]
         indent = src.indent_at(last.span[0])
         at = ed.line_end(st.file, last.span[1])
-        rest = src.text[last.span[1]:at].strip()
-        if rest and not rest.startswith("//"):  # more code (the closing brace) shares the line
+        if not ends_line(src.text[last.span[1]:at]):  # more code (the closing brace) shares the line
             at = last.span[1]
         ed.edit(st.file, at, 0, "".join(f"{nl}{indent}{typ} {n} = {d};" for n, typ, d in fields), "struct fields")
     else:

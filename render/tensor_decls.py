@@ -7,9 +7,10 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 
+from llm_transform.graph.build import int_literal_parts
 from llm_transform.source.errors import LayerError
 
-from .text import Edits
+from .text import Edits, ends_line
 
 
 def declare_tensors(ed: Edits) -> None:
@@ -76,8 +77,7 @@ def _entries_after(ed: Edits, e, idx: int, names: list[str]) -> None:
     if last_without_comma:
         items[-1] = names[-1]
     end = ed.line_end(e.file, after)
-    rest = text[after:end].strip()
-    if rest == "" or rest.startswith("//") or (rest.startswith("/*") and rest.endswith("*/")):
+    if ends_line(text[after:end], block_comment=True):
         # the anchor ends its line (perhaps with a comment): one new line per entry below it
         ed.edit(e.file, end, 0, "".join(f"{nl}{indent}{it}" for it in items), "enum")
     else:  # more entries (or the closing brace) follow on the line: insert right after the comma
@@ -102,10 +102,10 @@ def _shift_explicit_values(ed: Edits, moved: list[tuple[object, int, str]]) -> N
 
 
 def _move_value(ed: Edits, e, ent, before: list[str], names: set[str], src) -> None:
-    m = re.fullmatch(r"\s*(\d+)([uUlL]*)\s*", ent.value)
-    if m is not None:
+    literal = int_literal_parts(ent.value)
+    if literal is not None:
         start = ent.span[1] - len(ent.value.strip())  # the entry's span ends with its value
-        ed.edit(e.file, start, len(ent.value.strip()), f"{int(m.group(1)) + len(before)}{m.group(2)}", "enum value")
+        ed.edit(e.file, start, len(ent.value.strip()), f"{literal[0] + len(before)}{literal[1]}", "enum value")
     elif not set(re.findall(r"[A-Za-z_]\w*", ent.value)) <= names:
         raise LayerError(src.path, src.line_of(ent.span[0]),
                          f"enum entry {ent.name} = {ent.value.strip()} is placed explicitly, after where the new "
@@ -140,8 +140,7 @@ def _run_time_ids(ed: Edits, tv, anchor: str, names: list[str], before: bool) ->
             ed.edit(tv.file, start, 0, "".join(f"{indent}{d}{nl}" for d in decls), "tensor id")
         return
     end = ed.line_end(tv.file, tv.span[1])
-    rest = text[tv.span[1]:end].strip()
-    if rest and not rest.startswith("//"):  # more code follows on the line: insert right after
+    if not ends_line(text[tv.span[1]:end]):  # more code follows on the line: insert right after
         ed.edit(tv.file, tv.span[1], 0, "".join(f" {d}" for d in decls), "tensor id")
     else:
         ed.edit(tv.file, end, 0, "".join(f"{nl}{indent}{d}" for d in decls), "tensor id")
@@ -157,10 +156,10 @@ def _tensor_names(ed: Edits, st, names: list[str], before: bool) -> None:
     after = st.span[1]
     while after < len(text) and text[after] in " \t":
         after += 1
-    rest = text[after + 1:ed.line_end(st.file, after)].strip() if text[after:after + 1] == "," else None
+    rest = text[after + 1:ed.line_end(st.file, after)] if text[after:after + 1] == "," else None
     indent, nl = src.indent_at(st.span[0]), src.newline
     alone = text[src.line_start(st.span[0]):st.span[0]].strip() == ""
-    if alone and rest is not None and (rest == "" or rest.startswith("//")):  # one name a line: so the new
+    if alone and rest is not None and ends_line(rest):  # one name a line: so the new
         ed.edit(st.file, ed.line_end(st.file, after), 0, "".join(f"{nl}{indent}{q}," for q in quoted),
                 "tensor name")
     else:  # several names a line: each new one on a line of its own, so no line grows
@@ -174,8 +173,7 @@ def delete_enum_entry(ed: Edits, which: str, ent) -> None:
     start = ent.span[0]
     end = ent.comma_end if ent.comma_end is not None else ent.span[1]
     line_start = src.line_start(start)
-    rest = text[end:ed.line_end(which, end)].strip()
-    if not text[line_start:start].strip() and (rest == "" or rest.startswith("//")):
+    if not text[line_start:start].strip() and ends_line(text[end:ed.line_end(which, end)]):
         ed.edit(which, line_start, ed.next_line(which, end) - line_start, "", "enum delete")
     else:
         while end < len(text) and text[end] in " \t":

@@ -10,7 +10,14 @@ from llm_transform.graph.layer_graph import LayerGraph
 from llm_transform.graph.plan import Plan
 from llm_transform.source.model import CreateCall, LayerSource, ParamDecl
 
-from .edits import Edit
+from .edits import DELETE, Edit
+
+
+def ends_line(rest: str, *, block_comment: bool = False) -> bool:
+    """The rest of a line holds no more code: nothing, or a ``//`` comment (with ``block_comment``, a
+    ``/* */`` one too)."""
+    rest = rest.strip()
+    return rest == "" or rest.startswith("//") or (block_comment and rest.startswith("/*") and rest.endswith("*/"))
 
 
 @dataclass
@@ -48,9 +55,9 @@ class Edits:
         start = src.line_start(span[0])
         end = self.line_end("cpp", span[1])
         if src.text[start:span[0]].strip() == "" and src.text[span[1]:end].strip() == "":
-            self.edit("cpp", start, self.next_line("cpp", span[1]) - start, "", "delete")
+            self.edit("cpp", start, self.next_line("cpp", span[1]) - start, "", DELETE)
         else:
-            self.edit("cpp", span[0], span[1] - span[0], "", "delete")
+            self.edit("cpp", span[0], span[1] - span[0], "", DELETE)
 
     def insert_before(self, create: CreateCall, lines: list[str]) -> None:
         """Statements right before a creation call's statement, each on a line of its own at its indent."""
@@ -75,12 +82,12 @@ class Edits:
     def create_of(self, op: str) -> CreateCall | None:
         return self.old.graph.nodes[op]["variant"].create
 
-    def brace_fields(self, decl: ParamDecl, type_name: str | None = None) -> dict[str, tuple[str, tuple[int, int]]]:
+    def brace_fields(self, decl: ParamDecl) -> dict[str, tuple[str, tuple[int, int]]]:
         """A brace initialiser's elements by the field each sets (the catalogue gives the type's field order):
         field -> (text, span)."""
         if not decl.init or not decl.init.strip().startswith("{") or decl.init_span is None:
             return {}
-        entry = catalogue().entry(type_name or decl.type_text)
+        entry = catalogue().entry(decl.type_text)
         names = entry.brace_fields if entry else ()
         if not names:
             return {}

@@ -155,7 +155,7 @@ class BodyReader:
             close = v.match[i + 1]
             text = normalise_condition(v.canonical(i + 2, close))
             # `if (CreateOperation(p, &node.operation) != atb::NO_ERROR)`: the call is the statement
-            if self._creation_in(i + 2, close):
+            if self._creation_at(i + 2, close) != -1:
                 self.simple(i + 2, close, (*cond, *negated), scope)
                 if self.layer.creates:
                     self.layer.creates[-1].stmt_start = v.toks[i].start
@@ -208,11 +208,11 @@ class BodyReader:
         voc = self.voc
         node_type = short_name(voc.node_type)
         texts = self.v.texts[a:b]
+        if self._creation_at(a, b) != -1:
+            return True
         for k, t in enumerate(texts):
             nxt = texts[k + 1] if k + 1 < len(texts) else ""
             after = texts[k + 2] if k + 2 < len(texts) else ""
-            if t == "&" and after == "." and k + 3 < len(texts) and texts[k + 3] in voc.op_members:
-                return True
             if t in voc.op_members and nxt == "=" and after == "new" and k and texts[k - 1] == ".":
                 return True
             if t in voc.tensor_lists and (nxt in ("=", "[") or (nxt == "." and after in (
@@ -287,13 +287,15 @@ class BodyReader:
         return k + 1
 
     # -- simple statements ------------------------------------------------------------------------
-    def _creation_in(self, i: int, end: int) -> bool:
+    def _creation_at(self, i: int, end: int) -> int:
+        """Where ``&node.operation`` stands among tokens i..end-1 (a call creating a node's operation); -1
+        when it does not."""
         toks = self.v.toks
         if "&" not in self.v.texts[i:end - 3]:
-            return False
+            return -1
         members = self.voc.op_members
-        return any(toks[k].text == "&" and toks[k + 2].text == "." and toks[k + 3].text in members
-                   for k in range(i, end - 3))
+        return next((k for k in range(i, end - 3)
+                     if toks[k].text == "&" and toks[k + 2].text == "." and toks[k + 3].text in members), -1)
 
     def simple(self, i: int, semi: int, cond: Cond, scope: tuple[int, ...]) -> None:
         """One statement (tokens i..semi-1): the first reading that recognises it takes it."""
@@ -305,8 +307,9 @@ class BodyReader:
         if (self._node_reference(i, texts, span, cond) or self._node_appended(i, semi, texts, span, cond)
                 or self._helper_call(i, semi, span, cond)):
             return
-        if self._creation_in(i, semi):  # any call with `&node.operation` among its arguments
-            self._creation(i, semi, span, cond, scope)
+        amp = self._creation_at(i, semi)
+        if amp != -1:  # any call with `&node.operation` among its arguments
+            self._creation(i, semi, amp, span, cond, scope)
             return
         if self.lists.statement(i, semi, cond, span):  # list variables, pushes onto a node's own list
             self._idiom(f"tensor lists built in steps: {texts[0]}", span)
@@ -540,12 +543,11 @@ class BodyReader:
                 best = d
         return best
 
-    def _creation(self, i: int, semi: int, span, cond: Cond, scope: tuple[int, ...]) -> None:
+    def _creation(self, i: int, semi: int, amp: int, span, cond: Cond, scope: tuple[int, ...]) -> None:
+        """The creation call around ``&node.operation`` (its ``&`` at token ``amp``)."""
         v = self.v
         toks = v.toks
         members = self.voc.op_members
-        amp = next(k for k in range(i, semi - 3)
-                   if toks[k].text == "&" and toks[k + 2].text == "." and toks[k + 3].text in members)
         node = self._node(toks[amp + 1].text)
         # the innermost call whose argument list holds `&node.operation`
         open_i = -1
@@ -595,8 +597,7 @@ class BodyReader:
             alias: dict[str, str] = {}
             graphs: set[str] = set()
             names: dict[str, NameVar] = {}
-            for (a, b), arg, name, ptype in zip(ranges, args, _param_names(helper.params_text),
-                                                _param_types(helper.params_text), strict=False):
+            for (a, b), arg, (name, ptype) in zip(ranges, args, _params(helper.params_text), strict=False):
                 if name and is_name_type(ptype) and (nv := self.lists.argument(name, a, b)) is not None:
                     names[name] = nv  # a tensor name handed to the helper
                 if not name or not re.fullmatch(r"\w+", arg):
@@ -716,13 +717,16 @@ def _param_of_type(params_text: str, struct_name: str | None) -> str | None:
     return m.group(1) if m else None
 
 
-def _param_types(params_text: str) -> list[str]:
-    """The parameter types of a parameter list (the text before each name, ``const``/``&`` dropped)."""
+def _params(params_text: str) -> list[tuple[str, str]]:
+    """Each parameter of a parameter list as (name, type): the name '' where it has none, the type the text
+    before the name with ``const``/``&``/``*`` dropped."""
     out = []
-    for piece, name in zip(_split_params(params_text), _param_names(params_text), strict=False):
-        decl = piece.split("=")[0].strip()
-        text = decl[: decl.rfind(name)] if name else decl
-        out.append(re.sub(r"\bconst\b|[&*]|\s+", "", text))
+    for piece in _split_params(params_text):
+        decl = piece.split("=")[0]
+        words = re.findall(r"[A-Za-z_]\w*", decl)
+        name = words[-1] if len(words) > 1 else ""
+        decl = decl.strip()
+        out.append((name, re.sub(r"\bconst\b|[&*]|\s+", "", decl[: decl.rfind(name)] if name else decl)))
     return out
 
 
@@ -735,23 +739,6 @@ def _split_params(params_text: str) -> list[str]:
             depth -= 1
         if ch == "," and depth == 0:
             out.append("".join(part))
-            part = []
-        else:
-            part.append(ch)
-    return out
-
-
-def _param_names(params_text: str) -> list[str]:
-    """The parameter names of a parameter list, in order ('' where one has none)."""
-    out, depth, part = [], 0, []
-    for ch in params_text.strip().strip("()") + ",":
-        if ch in "(<[{":
-            depth += 1
-        elif ch in ")>]}":
-            depth -= 1
-        if ch == "," and depth == 0:
-            words = re.findall(r"[A-Za-z_]\w*", "".join(part).split("=")[0])
-            out.append(words[-1] if len(words) > 1 else "")
             part = []
         else:
             part.append(ch)

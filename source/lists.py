@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from .lexer import IDENT, NUMBER, STRING
 from .model import Cond, ListElem, ListStep, TensorList
-from .tokens import normalise_condition
+from .tokens import normalise_condition, string_value
 from .vocabulary import Vocabulary, vocabulary
 
 if TYPE_CHECKING:
@@ -150,7 +150,7 @@ class ListReader:
         name variable of the caller."""
         toks = self.v.toks
         if b - a == 1 and toks[a].kind == STRING:
-            return NameVar(name, _string_value(toks[a].text), None, span=(toks[a].start, toks[a].end))
+            return NameVar(name, string_value(toks[a].text), None, span=(toks[a].start, toks[a].end))
         if b - a == 1 and toks[a].text in self.names:
             return replace(self.names[toks[a].text], name=name)
         return None
@@ -173,7 +173,7 @@ class ListReader:
     def _string_in(self, a: int, b: int) -> str | None:
         toks = self.v.toks
         if b - a == 1 and toks[a].kind == STRING:
-            return _string_value(toks[a].text)
+            return string_value(toks[a].text)
         return None
 
     # -- statements -------------------------------------------------------------------------------
@@ -280,7 +280,7 @@ class ListReader:
                     and toks[args[1][0]].kind == STRING:
                 entries = self._map_entries(*args[0])
                 if entries is not None:
-                    key = _string_value(toks[args[1][0]].text)
+                    key = string_value(toks[args[1][0]].text)
                     if key in entries:
                         self._append_elems(lv, entries[key], span, cond, i, f'{v.squash(*args[0])}["{key}"]')
                     else:
@@ -536,7 +536,7 @@ class ListReader:
         if len(strings) == 1:
             t = toks[strings[0]]
             item = (toks[a].start, toks[b - 1].end) if b - a > 1 else None
-            return ListElem(_string_value(t.text), (t.start, t.end), item=item)
+            return ListElem(string_value(t.text), (t.start, t.end), item=item)
         idents = [k for k in range(a, b) if toks[k].kind == IDENT and toks[k + 1].text not in ("(", "<", "::")
                   and toks[k - 1].text not in (".", "->")]
         if not strings and idents:
@@ -556,7 +556,7 @@ class ListReader:
     def _single(self, a: int, b: int) -> str | None:
         toks = self.v.toks
         if b - a == 1 and toks[a].kind == STRING:
-            return _string_value(toks[a].text)
+            return string_value(toks[a].text)
         text = self.v.squash(a, b).replace(" ", "")
         if re.fullmatch(r"[\w:]+", text):
             return text.rsplit("::", 1)[-1]
@@ -590,10 +590,6 @@ class ListReader:
             lst.elems += new
             lst.steps.append(ListStep(step_kind, span, cond, elems=new, indent=indent, source=source,
                                       parts=list(parts or [])))
-
-
-def _string_value(text: str) -> str:
-    return text[text.index('"') + 1:-1]
 
 
 __all__ = ["ListReader", "ListVar", "NameVar", "extra", "is_name_type", "list_type", "negate"]

@@ -109,11 +109,12 @@ def _find_layer(model: LayerSource, view: TokenView) -> None:
     if not fillers and not builders:
         raise LayerError(view.src.path, None, f"no layer-building function (one that declares an {voc.graph_type} "
                          f"or fills graph nodes with {voc.in_tensors}) found; is this a layer .cpp?")
-    layer, subgraphs = _layer_and_subgraphs(model, view, fillers, builders)
+    layer, subgraphs, calls = _layer_and_subgraphs(model, view, fillers, builders)
     model.subgraphs = subgraphs
     helpers = [f for f in model.functions if f.file == "cpp" and f.owner is None]
     model.layer = BodyReader(view, layer, helpers=helpers, name_maps=model.name_maps).run()
-    _mark_subgraph_declarations(model, view, layer)
+    if calls is not None:
+        _mark_subgraph_declarations(model, view, layer, calls)
     for g in subgraphs:
         model.layer.idioms.append(Idiom(f"sub-graphs built beside the layer: {g.name} (one node of {layer.name})",
                                         "cpp", g.span))
@@ -155,16 +156,17 @@ def _reach(calls: dict[str, set[str]], start: str, stop: frozenset[str] = frozen
 
 
 def _layer_and_subgraphs(model: LayerSource, view: TokenView, fillers: list[FunctionDef],
-                         builders: list[FunctionDef]) -> tuple[FunctionDef, list[FunctionDef]]:
+                         builders: list[FunctionDef]) -> tuple[FunctionDef, list[FunctionDef],
+                                                            dict[str, set[str]] | None]:
     """The layer among several graph-building functions: the one no other one uses. A graph function another
     one calls (directly or through its helpers), e.g. a position-embedding operation whose graph becomes one
     node of the layer, is a sub-graph of it. Of several unused ones, the one the file's creator calls (a
-    function that builds none, such as ``CreateXLayer(json)``), else the one that fills its nodes itself."""
+    function that builds none, such as ``CreateXLayer(json)``), else the one that fills its nodes itself. Also
+    which function calls which, when there are several (None when there is one)."""
     graphs = fillers + builders
     if len(graphs) == 1:
-        return graphs[0], []
-    funcs = [f for f in model.functions if f.file == "cpp" and f.body is not None]
-    calls = _calls(view, funcs)
+        return graphs[0], [], None
+    calls = _calls(view, _cpp_functions(model))
     reached = {f.short_name: _reach(calls, f.short_name) for f in graphs}
     node_ops, handed_out = _graph_calls(view, {f.short_name for f in graphs})
     roots = [f for f in graphs if f.short_name not in node_ops
@@ -177,7 +179,11 @@ def _layer_and_subgraphs(model: LayerSource, view: TokenView, fillers: list[Func
         raise LayerError(view.src.path, model.line("cpp", (roots or graphs)[1].span[0]),
                          f"several graph-building functions ({names}), none of which uses the others; the tool "
                          "rewrites one layer per file")
-    return roots[0], [f for f in graphs if f is not roots[0]]
+    return roots[0], [f for f in graphs if f is not roots[0]], calls
+
+
+def _cpp_functions(model: LayerSource) -> list[FunctionDef]:
+    return [f for f in model.functions if f.file == "cpp" and f.body is not None]
 
 
 def _graph_calls(view: TokenView, names: set[str]) -> tuple[set[str], set[str]]:
@@ -201,12 +207,12 @@ def _graph_calls(view: TokenView, names: set[str]) -> tuple[set[str], set[str]]:
     return as_node, out
 
 
-def _mark_subgraph_declarations(model: LayerSource, view: TokenView, layer: FunctionDef) -> None:
+def _mark_subgraph_declarations(model: LayerSource, view: TokenView, layer: FunctionDef,
+                                calls: dict[str, set[str]]) -> None:
     """Enums and count constants only the sub-graphs (and their helpers) use are theirs, not the layer's."""
     if not model.subgraphs:
         return
-    funcs = [f for f in model.functions if f.file == "cpp" and f.body is not None]
-    calls = _calls(view, funcs)
+    funcs = _cpp_functions(model)
     own = _reach(calls, layer.short_name, frozenset(g.short_name for g in model.subgraphs))
     theirs = [(g, _reach(calls, g.short_name) - own) for g in model.subgraphs]
     by_name = {f.short_name: f for f in funcs}

@@ -14,7 +14,7 @@ import bisect
 
 from .lexer import IDENT, STRING
 from .model import FunctionDef, ListElem, NameMap, TensorVar
-from .tokens import TokenView
+from .tokens import TokenView, string_value
 from .vocabulary import vocabulary
 
 
@@ -63,22 +63,18 @@ def _entries(view: TokenView, a: int, b: int):
         t = toks[k]
         if (t.text == "{" and toks[k + 1].kind == STRING and toks[k + 2].text == "," and toks[k + 3].text == "{"
                 and view.match[k + 3] + 1 == view.match[k]):
-            yield _value(toks[k + 1].text), _strings(view, k + 3)
+            yield string_value(toks[k + 1].text), _strings(view, k + 3)
             skip = view.match[k] + 1
             continue
         if (t.kind == IDENT and toks[k + 1].text == "[" and toks[k + 2].kind == STRING and toks[k + 3].text == "]"
                 and toks[k + 4].text == "=" and toks[k + 5].text == "{"):
-            yield _value(toks[k + 2].text), _strings(view, k + 5)
+            yield string_value(toks[k + 2].text), _strings(view, k + 5)
             skip = view.match[k + 5] + 1
 
 
 def _strings(view: TokenView, brace: int) -> list[ListElem]:
-    return [ListElem(_value(t.text), (t.start, t.end)) for t in view.toks[brace + 1:view.match[brace]]
+    return [ListElem(string_value(t.text), (t.start, t.end)) for t in view.toks[brace + 1:view.match[brace]]
             if t.kind == STRING]
-
-
-def _value(text: str) -> str:
-    return text[text.index('"') + 1:-1]
 
 
 def declared_names(view: TokenView, maps: dict[str, NameMap]) -> list[TensorVar]:
@@ -102,13 +98,13 @@ def declared_names(view: TokenView, maps: dict[str, NameMap]) -> list[TensorVar]
             j += 1
         if j >= len(toks) or toks[j].text != "{":
             continue
-        found += [TensorVar(_value(t.text), view.which, (t.start, t.end), context=name)
+        found += [TensorVar(string_value(t.text), view.which, (t.start, t.end), context=name)
                   for t in toks[j + 1:view.match[j]] if t.kind == STRING]
     for k in [s - 4 for s in view.strings if 0 <= s - 4 < len(toks) - 5]:  # inTensorList.push_back("in_q_len");
         if (toks[k].kind == IDENT and word in toks[k].text.lower() and toks[k + 1].text == "."
                 and toks[k + 2].text in ("push_back", "emplace_back") and toks[k + 3].text == "("
                 and toks[k + 4].kind == STRING and toks[k + 5].text == ")"):
-            found.append(TensorVar(_value(toks[k + 4].text), view.which, (toks[k + 4].start, toks[k + 4].end),
+            found.append(TensorVar(string_value(toks[k + 4].text), view.which, (toks[k + 4].start, toks[k + 4].end),
                                    context=toks[k].text))
     for nm in maps.values():
         for elems in nm.entries.values():

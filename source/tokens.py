@@ -219,6 +219,11 @@ class TokenView:
         return -1
 
 
+def string_value(text: str) -> str:
+    """A string literal's contents (after any prefix such as ``u8``), escapes as written."""
+    return text[text.index('"') + 1:-1]
+
+
 def normalise_condition(text: str) -> str:
     text = " ".join(text.split())
     while text.startswith("(") and text.endswith(")") and _balanced(text[1:-1]):
