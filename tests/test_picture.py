@@ -221,6 +221,14 @@ def test_unknown_picture_format_is_a_usage_error(tmp_path, monkeypatch):
     assert r.exit_code == 2 and "unknown picture format .bmp" in json.loads(r.output)["error"]
 
 
+
+def test_an_unknown_picture_format_is_told_before_node_names_are_read(tmp_path, monkeypatch):
+    import llm_transform.cli as cli
+
+    monkeypatch.setattr(cli, "_node_names", lambda files: pytest.fail("read the layers for node names first"))
+    r = _transform_with_picture(tmp_path, "--graph", str(tmp_path / "q.bmp"), "--float-fallback", "mlpNode")
+    assert r.exit_code == 2 and "unknown picture format .bmp" in r.output
+
 def _transform_with_picture(tmp_path, *extra):
     shutil.copytree(FUSED.parent, tmp_path / "l")
     return CliRunner().invoke(main, ["transform", "-s", str(tmp_path / "l" / FUSED.name), "--dry-run", *extra])
